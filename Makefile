@@ -1,0 +1,111 @@
+# byokfs — top-level Makefile (plain GNU make).
+#   make            build build/byokfs (release, -O2)
+#   make test       install test dependencies, build under ASan+UBSan, run every test
+#   make demo       install dependencies, build, mount a demo volume on a local key file
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+# V=1 shows the full compiler command lines.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+BUILD   ?= build
+
+PKGS := fuse3 libsodium libcurl inih jansson
+
+# Evaluated lazily (recursive '='), so `make demo` and `make test` can install
+# the packages before anything needs them.
+pkg_check = $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,\
+  $(error $(p) is not installed (pkg-config $(p) failed): run scripts/install-deps as root)))
+PKG_CFLAGS = $(pkg_check)$(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wwrite-strings -Wshadow -fno-common -Wformat=2
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DFUSE_USE_VERSION=314 \
+              -I. $(WARN) $(PKG_CFLAGS) -MMD -MP
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CORE_SRC := $(wildcard crypto/*.c) $(wildcard kms/*.c) $(wildcard fs/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all test unit demo install uninstall clean deps check-deps asan fuzz
+
+all: $(BUILD)/byokfs
+
+# ---- release build -----------------------------------------------------------
+REL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(CLI_SRC))
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -DBYOKFS_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(BUILD)/byokfs: $(REL_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# ---- sanitizer build (tests) --------------------------------------------------
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_OBJ   := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(CORE_SRC) $(CLI_SRC))
+SAN_CORE  := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(CORE_SRC))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
+
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC/SAN  $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -DBYOKFS_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(BUILD)/asan/byokfs: $(SAN_OBJ)
+	@$(if $(Q),echo "  LD/SAN  $@")
+	$(Q)$(CC) $(SAN_FLAGS) $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_CORE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $< $(SAN_CORE) $(PKG_LIBS) -o $@
+
+asan: $(BUILD)/asan/byokfs $(UNIT_BIN)
+
+# ---- tests ---------------------------------------------------------------------
+deps:
+	scripts/install-deps
+
+test:
+	scripts/install-deps --test
+	$(MAKE) all asan
+	tests/run
+
+# ---- demo ------------------------------------------------------------------------
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+# ---- install ---------------------------------------------------------------------
+install: $(BUILD)/byokfs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/byokfs
+	install -m 0755 $(BUILD)/byokfs $(DESTDIR)$(BINDIR)/byokfs
+	install -m 0644 etc/byokfs.1 $(DESTDIR)$(MANDIR)/man1/byokfs.1
+	@if [ -f etc/byokfs.conf.example ]; then \
+	  install -m 0644 etc/byokfs.conf.example $(DESTDIR)$(SYSCONFDIR)/byokfs/byokfs.conf.example; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/byokfs $(DESTDIR)$(MANDIR)/man1/byokfs.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* byokfs mount BACKING MOUNTPOINT: unlock a volume and serve it over FUSE. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+#include "fs/log.h"
+#include "fs/mount.h"
+
+static const char usage_text[] =
+	"usage: byokfs mount [options] BACKING MOUNTPOINT\n"
+	"\n"
+	"Unlocks the volume in BACKING with its key slots and mounts it on MOUNTPOINT.\n"
+	"Returns once mounted and keeps serving in the background; unmount with\n"
+	"fusermount3 -u MOUNTPOINT.\n"
+	"\n"
+	"options:\n"
+	"  -f, --foreground      stay in the foreground, log to stderr\n"
+	"  -d, --debug           trace every FUSE request (implies -f)\n"
+	"  -v, --verbose         log more (repeat for debug messages)\n"
+	"  --key PROVIDER:ID     use this master key instead of the slots' own key ids\n"
+	"  -o OPT[,OPT...]       mount options:\n"
+	"       allow_other         let other users use the mount (needs user_allow_other\n"
+	"                           in /etc/fuse.conf unless root)\n"
+	"       ro                  read-only\n"
+	"       entry_timeout=SEC   how long the kernel caches names (default 1)\n"
+	"       attr_timeout=SEC    how long the kernel caches attributes (default 1)\n"
+	"       threads=N           FUSE worker threads (default 16)\n"
+	"  -h, --help            this help\n";
+
+static int parse_o(char *list, struct fs_options *o)
+{
+	char *save = NULL, *end;
+
+	for (char *opt = strtok_r(list, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(opt, "allow_other"))
+			o->allow_other = 1;
+		else if (!strcmp(opt, "ro"))
+			o->read_only = 1;
+		else if (!strcmp(opt, "rw"))
+			o->read_only = 0;
+		else if (!strncmp(opt, "entry_timeout=", 14)) {
+			o->entry_timeout = strtod(opt + 14, &end);
+			if (*end || o->entry_timeout < 0)
+				goto bad;
+		} else if (!strncmp(opt, "attr_timeout=", 13)) {
+			o->attr_timeout = strtod(opt + 13, &end);
+			if (*end || o->attr_timeout < 0)
+				goto bad;
+		} else if (!strncmp(opt, "threads=", 8)) {
+			unsigned long n = strtoul(opt + 8, &end, 10);
+			if (*end || n < 1 || n > 256)
+				goto bad;
+			o->max_threads = (unsigned)n;
+		} else {
+			cli_error("unknown mount option '%s'", opt);
+			return -1;
+		}
+		continue;
+bad:
+		cli_error("bad mount option '%s'", opt);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_mount(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"key", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct fs_options o;
+	const char *keyspec = NULL;
+	struct kms_key *key = NULL;
+	struct vol v;
+	struct rlimit nocore = {0, 0};
+	char err[512];
+	unsigned slot = 0;
+	int opt, verbose = 0, code, r;
+
+	fs_options_default(&o);
+	while ((opt = getopt_long(argc, argv, "fdvo:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			o.foreground = 1;
+			break;
+		case 'd':
+			o.debug = o.foreground = 1;
+			verbose = 2;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'k':
+			keyspec = optarg;
+			break;
+		case 'o':
+			if (parse_o(optarg, &o) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	log_set_level(verbose);
+
+	/* before any key is in memory: no core dumps, no ptrace by peers */
+	if (prctl(PR_SET_DUMPABLE, 0) != 0 || setrlimit(RLIMIT_CORE, &nocore) != 0) {
+		cli_error("cannot make the process undumpable: %s", strerror(errno));
+		return EXIT_ERROR;
+	}
+	r = vol_open(&v, argv[optind], err, sizeof(err));
+	if (r < 0) {
+		cli_error("%s", err);
+		return r == -EBADMSG || r == -ENOENT || r == -ENOTSUP ? EXIT_VOLUME : EXIT_ERROR;
+	}
+	code = cli_unlock(&v, keyspec, &key, &slot);
+	if (code != EXIT_OK)
+		goto out;
+	r = fs_serve(&v, argv[optind + 1], &o, err, sizeof(err));
+	if (r < 0) {
+		if (err[0])
+			cli_error("%s", err);
+		code = EXIT_MOUNT;
+	}
+out:
+	vol_wipe(&v, VOL_LOCKED);
+	vol_close(&v);
+	kms_close(key);
+	return code;
+}

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Volume descriptor: INI parsing with inih, rendering, MAC and atomic store.
+ *
+ * Debian's inih reads lines of at most 200 bytes, so long values (key ids,
+ * wrapped keys) are written in chunks of at most 64 characters on indented
+ * continuation lines, which inih hands to the handler one by one; the
+ * handler concatenates them. Chunks never start or end with whitespace,
+ * because inih strips it.
+ */
+#include "crypto/vdesc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK 64
+#define B64 sodium_base64_VARIANT_ORIGINAL
+#define MAC_DOMAIN "byokfs volume descriptor v1\n"
+
+struct parse_state {
+	struct vdesc *d;
+	char *err;
+	size_t errlen;
+	int failed;
+	unsigned seen;          /* bit per [volume] field */
+	char *b64[VDESC_MAX_SLOTS]; /* wrapped_key text being accumulated */
+	char cur_section[80];
+};
+
+enum {
+	F_FORMAT = 1, F_ID = 2, F_CIPHER = 4, F_BLOCK = 8, F_NAMES = 16,
+	F_LONGNAME = 32, F_EPOCH = 64, F_CREATED = 128, F_MAC = 256,
+	F_ALL = 511,
+};
+
+static int fail(struct parse_state *ps, const char *fmt, ...)
+{
+	if (!ps->failed) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(ps->err, ps->errlen, fmt, ap);
+		va_end(ap);
+	}
+	ps->failed = 1;
+	return 0;
+}
+
+void vdesc_id_hex(const struct vdesc *d, char out[2 * BYOKFS_VOLUME_ID_BYTES + 1])
+{
+	sodium_bin2hex(out, 2 * BYOKFS_VOLUME_ID_BYTES + 1, d->id, BYOKFS_VOLUME_ID_BYTES);
+}
+
+int vdesc_value_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > VDESC_KEY_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c == ';' && i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t'))
+			return 0;
+	}
+	return v[0] != ' ' && v[n - 1] != ' ' && v[0] != '[' && v[0] != ';' && v[0] != '#';
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (errno || *end || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int append(char **dst, const char *v, size_t max)
+{
+	size_t old = *dst ? strlen(*dst) : 0, n = strlen(v);
+	if (old + n > max)
+		return -1;
+	char *p = realloc(*dst, old + n + 1);
+	if (!p)
+		return -1;
+	memcpy(p + old, v, n + 1);
+	*dst = p;
+	return 0;
+}
+
+static int volume_field(struct parse_state *ps, const char *name, const char *v)
+{
+	struct vdesc *d = ps->d;
+	unsigned long x;
+	size_t len;
+	unsigned bit;
+
+	if (!strcmp(name, "format")) {
+		bit = F_FORMAT;
+		if (parse_uint(v, UINT_MAX, &x) < 0)
+			return fail(ps, "bad format version '%s'", v);
+		if (x != BYOKFS_FORMAT_VERSION)
+			return fail(ps, "unsupported format version %lu (this byokfs reads %d)", x,
+				    BYOKFS_FORMAT_VERSION);
+		d->format = (unsigned)x;
+	} else if (!strcmp(name, "id")) {
+		bit = F_ID;
+		if (strlen(v) != 2 * BYOKFS_VOLUME_ID_BYTES ||
+		    sodium_hex2bin(d->id, sizeof(d->id), v, strlen(v), NULL, &len, NULL) != 0 ||
+		    len != sizeof(d->id))
+			return fail(ps, "bad volume id '%s'", v);
+	} else if (!strcmp(name, "cipher")) {
+		bit = F_CIPHER;
+		d->cipher = cipher_from_name(v);
+		if (d->cipher == CIPHER_NONE)
+			return fail(ps, "unknown cipher '%s'", v);
+	} else if (!strcmp(name, "block_size")) {
+		bit = F_BLOCK;
+		if (parse_uint(v, 1UL << BYOKFS_BLOCK_SHIFT_MAX, &x) < 0 || x == 0 || (x & (x - 1)))
+			return fail(ps, "bad block_size '%s'", v);
+		d->block_shift = (unsigned)__builtin_ctzl(x);
+		if (d->block_shift < BYOKFS_BLOCK_SHIFT_MIN)
+			return fail(ps, "bad block_size '%s'", v);
+	} else if (!strcmp(name, "names")) {
+		bit = F_NAMES;
+		if (strcmp(v, VDESC_NAMES_SCHEME))
+			return fail(ps, "unknown name scheme '%s'", v);
+	} else if (!strcmp(name, "longname_max")) {
+		bit = F_LONGNAME;
+		if (parse_uint(v, 255, &x) < 0 || x < 64)
+			return fail(ps, "bad longname_max '%s' (64..255)", v);
+		d->longname_max = (unsigned)x;
+	} else if (!strcmp(name, "key_epoch")) {
+		bit = F_EPOCH;
+		if (parse_uint(v, UINT32_MAX, &x) < 0)
+			return fail(ps, "bad key_epoch '%s'", v);
+		d->key_epoch = (uint32_t)x;
+	} else if (!strcmp(name, "created")) {
+		bit = F_CREATED;
+		if (strlen(v) >= sizeof(d->created))
+			return fail(ps, "bad created '%s'", v);
+		strcpy(d->created, v);
+	} else if (!strcmp(name, "mac")) {
+		bit = F_MAC;
+		if (sodium_base642bin(d->mac, sizeof(d->mac), v, strlen(v), NULL, &len, NULL, B64) != 0 ||
+		    len != sizeof(d->mac))
+			return fail(ps, "bad mac");
+	} else {
+		return fail(ps, "unknown field '%s' in [volume]", name);
+	}
+	if (ps->seen & bit)
+		return fail(ps, "duplicate field '%s' in [volume]", name);
+	ps->seen |= bit;
+	return 1;
+}
+
+static int slot_field(struct parse_state *ps, const char *sname, const char *name, const char *v)
+{
+	struct vdesc *d = ps->d;
+	struct vslot *s = NULL;
+	unsigned i;
+
+	for (i = 0; i < d->nslots && !s; i++)
+		if (!strcmp(d->slots[i].name, sname))
+			s = &d->slots[i];
+	if (s) {
+		i = (unsigned)(s - d->slots);
+	} else {
+		if (d->nslots == VDESC_MAX_SLOTS)
+			return fail(ps, "more than %d key slots", VDESC_MAX_SLOTS);
+		if (strlen(sname) == 0 || strlen(sname) > VDESC_SLOT_NAME_MAX ||
+		    strspn(sname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+			    strlen(sname))
+			return fail(ps, "bad key slot name '%s'", sname);
+		i = d->nslots++;
+		s = &d->slots[i];
+		strcpy(s->name, sname);
+	}
+	if (!strcmp(name, "provider")) {
+		if (s->provider[0] || strlen(v) > VDESC_PROVIDER_MAX)
+			return fail(ps, "bad provider in slot '%s'", sname);
+		strcpy(s->provider, v);
+	} else if (!strcmp(name, "key_id")) {
+		if (append(&s->key_id, v, VDESC_KEY_ID_MAX) < 0)
+			return fail(ps, "key_id too long in slot '%s'", sname);
+	} else if (!strcmp(name, "wrapped_key")) {
+		if (append(&ps->b64[i], v, VDESC_WRAPPED_MAX * 4 / 3 + 4) < 0)
+			return fail(ps, "wrapped_key too long in slot '%s'", sname);
+	} else {
+		return fail(ps, "unknown field '%s' in slot '%s'", name, sname);
+	}
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+
+	if (ps->failed)
+		return 0;
+	if (!strcmp(section, "volume"))
+		return volume_field(ps, name, value);
+	if (!strncmp(section, "slot ", 5))
+		return slot_field(ps, section + 5, name, value);
+	return fail(ps, "unknown section [%s]", section);
+}
+
+int vdesc_parse(struct vdesc *d, const char *text, char *err, size_t errlen)
+{
+	struct parse_state ps = {.d = d, .err = err, .errlen = errlen};
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	r = ini_parse_string(text, handler, &ps);
+	if (r != 0 && !ps.failed)
+		fail(&ps, "syntax error on line %d", r);
+	if (!ps.failed && (ps.seen & F_ALL) != F_ALL)
+		fail(&ps, "missing field in [volume]");
+	if (!ps.failed && d->nslots == 0)
+		fail(&ps, "no key slot");
+	for (unsigned i = 0; i < d->nslots && !ps.failed; i++) {
+		struct vslot *s = &d->slots[i];
+		size_t cap, len;
+		if (!s->provider[0] || !s->key_id || !ps.b64[i]) {
+			fail(&ps, "incomplete key slot '%s'", s->name);
+			break;
+		}
+		cap = strlen(ps.b64[i]);
+		s->wrapped = malloc(cap + 1);
+		if (!s->wrapped ||
+		    sodium_base642bin(s->wrapped, cap + 1, ps.b64[i], cap, NULL, &len, NULL, B64) != 0 ||
+		    len == 0) {
+			fail(&ps, "bad wrapped_key in slot '%s'", s->name);
+			break;
+		}
+		s->wrapped_len = len;
+	}
+	for (unsigned i = 0; i < VDESC_MAX_SLOTS; i++)
+		free(ps.b64[i]);
+	if (ps.failed) {
+		vdesc_release(d);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int vdesc_load(struct vdesc *d, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *text = NULL;
+	int fd, r;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(path, sizeof(path), "%s/%s", dir, VDESC_FILE);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 256 * 1024) {
+		snprintf(err, errlen, "'%s' is not a volume descriptor", path);
+		r = -EBADMSG;
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EBADMSG;
+			snprintf(err, errlen, "cannot read '%s': %s", path,
+				 n < 0 ? strerror(errno) : "short read");
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	if (strlen(text) != got) {
+		snprintf(err, errlen, "corrupt volume descriptor '%s': NUL byte", path);
+		r = -EBADMSG;
+		goto out;
+	}
+	char perr[200];
+	r = vdesc_parse(d, text, perr, sizeof(perr));
+	if (r < 0)
+		snprintf(err, errlen, "corrupt volume descriptor '%s': %s", path, perr);
+out:
+	free(text);
+	close(fd);
+	return r;
+}
+
+/* Appends "name = value" with long values split on continuation lines. */
+static int put_value(FILE *f, const char *name, const char *v)
+{
+	size_t n = strlen(v), i = 0;
+
+	fprintf(f, "%s = ", name);
+	while (i < n) {
+		size_t take = n - i > CHUNK ? CHUNK : n - i;
+		/* never split next to whitespace: inih would strip it */
+		while (take > 1 && i + take < n &&
+		       (v[i + take - 1] == ' ' || v[i + take] == ' '))
+			take--;
+		if (i > 0)
+			fputs("\n  ", f);
+		fwrite(v + i, 1, take, f);
+		i += take;
+	}
+	fputc('\n', f);
+	return 0;
+}
+
+static char *b64(const uint8_t *bin, size_t len)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(len, B64);
+	char *s = malloc(cap);
+	if (s)
+		sodium_bin2base64(s, cap, bin, len, B64);
+	return s;
+}
+
+char *vdesc_format(const struct vdesc *d)
+{
+	char *buf = NULL, hex[2 * BYOKFS_VOLUME_ID_BYTES + 1];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	char *mac;
+
+	if (!f)
+		return NULL;
+	vdesc_id_hex(d, hex);
+	mac = b64(d->mac, sizeof(d->mac));
+	fputs("; byokfs volume descriptor, written by byokfs. Do not edit: every value\n"
+	      "; is authenticated by 'mac' with a key derived from the volume key.\n"
+	      "; Format: docs/FORMAT.md\n\n[volume]\n", f);
+	fprintf(f, "format = %u\nid = %s\ncipher = %s\nblock_size = %lu\nnames = %s\n"
+		   "longname_max = %u\nkey_epoch = %u\ncreated = %s\nmac = %s\n",
+		d->format, hex, cipher_name(d->cipher), 1UL << d->block_shift, VDESC_NAMES_SCHEME,
+		d->longname_max, d->key_epoch, d->created, mac ? mac : "");
+	free(mac);
+	for (unsigned i = 0; i < d->nslots; i++) {
+		const struct vslot *s = &d->slots[i];
+		char *w = b64(s->wrapped, s->wrapped_len);
+		fprintf(f, "\n[slot %s]\nprovider = %s\n", s->name, s->provider);
+		put_value(f, "key_id", s->key_id);
+		put_value(f, "wrapped_key", w ? w : "");
+		free(w);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void mac_str(crypto_generichash_state *st, const char *name, const char *v)
+{
+	crypto_generichash_update(st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_update(st, (const uint8_t *)"=", 1);
+	crypto_generichash_update(st, (const uint8_t *)v, strlen(v));
+	crypto_generichash_update(st, (const uint8_t *)"\n", 1);
+}
+
+static void vdesc_compute_mac(const struct vdesc *d, const uint8_t key[BYOKFS_KEY_BYTES],
+			      uint8_t out[VDESC_MAC_BYTES])
+{
+	crypto_generichash_state st;
+	char hex[2 * BYOKFS_VOLUME_ID_BYTES + 1], num[32];
+
+	crypto_generichash_init(&st, key, BYOKFS_KEY_BYTES, VDESC_MAC_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)MAC_DOMAIN, strlen(MAC_DOMAIN));
+	snprintf(num, sizeof(num), "%u", d->format);
+	mac_str(&st, "format", num);
+	vdesc_id_hex(d, hex);
+	mac_str(&st, "id", hex);
+	mac_str(&st, "cipher", cipher_name(d->cipher));
+	snprintf(num, sizeof(num), "%lu", 1UL << d->block_shift);
+	mac_str(&st, "block_size", num);
+	mac_str(&st, "names", VDESC_NAMES_SCHEME);
+	snprintf(num, sizeof(num), "%u", d->longname_max);
+	mac_str(&st, "longname_max", num);
+	snprintf(num, sizeof(num), "%u", d->key_epoch);
+	mac_str(&st, "key_epoch", num);
+	mac_str(&st, "created", d->created);
+	for (unsigned i = 0; i < d->nslots; i++) {
+		const struct vslot *s = &d->slots[i];
+		char *w = b64(s->wrapped, s->wrapped_len);
+		mac_str(&st, "slot", s->name);
+		mac_str(&st, "provider", s->provider);
+		mac_str(&st, "key_id", s->key_id);
+		mac_str(&st, "wrapped_key", w ? w : "");
+		free(w);
+	}
+	crypto_generichash_final(&st, out, VDESC_MAC_BYTES);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void vdesc_seal(struct vdesc *d, const uint8_t key[BYOKFS_KEY_BYTES])
+{
+	vdesc_compute_mac(d, key, d->mac);
+}
+
+int vdesc_verify(const struct vdesc *d, const uint8_t key[BYOKFS_KEY_BYTES])
+{
+	uint8_t mac[VDESC_MAC_BYTES];
+
+	vdesc_compute_mac(d, key, mac);
+	return sodium_memcmp(mac, d->mac, sizeof(mac)) == 0 ? 0 : -EBADMSG;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int vdesc_store(const struct vdesc *d, const char *dir)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	char *text = vdesc_format(d);
+	int fd = -1, dfd = -1, r;
+
+	if (!text)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, VDESC_FILE);
+	snprintf(path, sizeof(path), "%s/%s", dir, VDESC_FILE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = write_all(fd, text, strlen(text))) < 0)
+		goto out_unlink;
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto out_unlink;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = -errno;
+		goto out_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		goto out_unlink;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = 0;
+	goto out;
+out_unlink:
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(text);
+	return r;
+}
+
+int vdesc_add_slot(struct vdesc *d, const char *name, const char *provider, const char *key_id,
+		   const uint8_t *wrapped, size_t wrapped_len)
+{
+	struct vslot *s;
+
+	if (d->nslots == VDESC_MAX_SLOTS)
+		return -ENOSPC;
+	if (vdesc_slot(d, name))
+		return -EEXIST;
+	if (!*name || strlen(name) > VDESC_SLOT_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(name) ||
+	    strlen(provider) > VDESC_PROVIDER_MAX || !vdesc_value_ok(key_id) ||
+	    wrapped_len == 0 || wrapped_len > VDESC_WRAPPED_MAX)
+		return -EINVAL;
+	s = &d->slots[d->nslots];
+	memset(s, 0, sizeof(*s));
+	strcpy(s->name, name);
+	strcpy(s->provider, provider);
+	s->key_id = strdup(key_id);
+	s->wrapped = malloc(wrapped_len);
+	if (!s->key_id || !s->wrapped) {
+		free(s->key_id);
+		free(s->wrapped);
+		return -ENOMEM;
+	}
+	memcpy(s->wrapped, wrapped, wrapped_len);
+	s->wrapped_len = wrapped_len;
+	d->nslots++;
+	return 0;
+}
+
+struct vslot *vdesc_slot(struct vdesc *d, const char *name)
+{
+	for (unsigned i = 0; i < d->nslots; i++)
+		if (!strcmp(d->slots[i].name, name))
+			return &d->slots[i];
+	return NULL;
+}
+
+void vdesc_release(struct vdesc *d)
+{
+	for (unsigned i = 0; i < VDESC_MAX_SLOTS; i++) {
+		free(d->slots[i].key_id);
+		free(d->slots[i].wrapped);
+	}
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,827 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block layer (see content.h).
+ *
+ * Writes: blocks touched by a write are encrypted into one buffer and
+ * written with one pwrite per contiguous run, highest offset first, so an
+ * interrupted extension leaves the old final block still marked final.
+ * Partial blocks are read, decrypted and merged first (read-modify-write);
+ * whole blocks are encrypted straight from the caller's buffer. Before any
+ * byte of an existing block is overwritten, the space a growing file needs
+ * is reserved with fallocate(KEEP_SIZE), so a full disk fails the write
+ * with ENOSPC instead of tearing a block that held acknowledged data.
+ *
+ * Reads: one pread covers every block of the request; a block whose stored
+ * bytes are all zero is a hole. A non-final block that authenticates only
+ * as "final" is accepted: it is what an extension interrupted between its
+ * two writes leaves behind, and it gives an attacker nothing a rollback of
+ * that block would not.
+ */
+#include "fs/content.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/log.h"
+
+#define WRITE_CHUNK (1u << 20) /* content_write works in pieces of this size */
+#define FS_BLOCK 4096          /* allocation granularity assumed for ENOSPC checks */
+
+/* ---- per-thread buffers (ciphertext and plaintext), never in core dumps ---- */
+
+struct tbuf {
+	uint8_t *p;
+	size_t cap;
+};
+
+static pthread_key_t tbuf_key;
+static pthread_once_t tbuf_once = PTHREAD_ONCE_INIT;
+
+struct tbufs {
+	struct tbuf ct, pt;
+};
+
+static void tbuf_destroy(void *arg)
+{
+	struct tbufs *t = arg;
+	if (t->ct.p)
+		munmap(t->ct.p, t->ct.cap);
+	if (t->pt.p) {
+		sodium_memzero(t->pt.p, t->pt.cap);
+		munmap(t->pt.p, t->pt.cap);
+	}
+	free(t);
+}
+
+static void tbuf_init_key(void)
+{
+	pthread_key_create(&tbuf_key, tbuf_destroy);
+}
+
+static uint8_t *tbuf_get(struct tbuf *t, size_t need)
+{
+	if (t->cap >= need)
+		return t->p;
+	size_t cap = (need + 65535) & ~(size_t)65535;
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, cap, MADV_DONTDUMP);
+	if (t->p) {
+		sodium_memzero(t->p, t->cap);
+		munmap(t->p, t->cap);
+	}
+	t->p = p;
+	t->cap = cap;
+	return t->p;
+}
+
+static struct tbufs *tbufs(void)
+{
+	struct tbufs *t;
+
+	pthread_once(&tbuf_once, tbuf_init_key);
+	t = pthread_getspecific(tbuf_key);
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (t)
+			pthread_setspecific(tbuf_key, t);
+	}
+	return t;
+}
+
+/* ---- layout ---- */
+
+static uint64_t nblocks(const struct vol *v, uint64_t size)
+{
+	return size == 0 ? 1 : ((size - 1) >> v->block_shift) + 1;
+}
+
+static uint64_t blk_pos(const struct vol *v, uint64_t i)
+{
+	return FHDR_BYTES + i * vol_slot_size(v);
+}
+
+/* Plaintext length of block i in a file of size bytes. */
+static size_t blk_len(const struct vol *v, uint64_t size, uint64_t i)
+{
+	uint64_t start = i << v->block_shift;
+	if (start >= size)
+		return 0;
+	return size - start >= v->block_size ? v->block_size : (size_t)(size - start);
+}
+
+uint64_t content_plain_size(const struct vol *v, uint64_t s)
+{
+	if (s <= FHDR_BYTES)
+		return 0;
+	uint64_t n = (s - FHDR_BYTES) / vol_slot_size(v);
+	uint64_t r = (s - FHDR_BYTES) % vol_slot_size(v);
+	return (n << v->block_shift) + (r > v->overhead ? r - v->overhead : 0);
+}
+
+uint64_t content_backing_size(const struct vol *v, uint64_t size)
+{
+	uint64_t last = nblocks(v, size) - 1;
+	return blk_pos(v, last) + blk_len(v, size, last) + v->overhead;
+}
+
+uint64_t content_size(struct fcontent *fc)
+{
+	pthread_rwlock_rdlock(&fc->lock);
+	uint64_t s = fc->size;
+	pthread_rwlock_unlock(&fc->lock);
+	return s;
+}
+
+/* ---- I/O helpers ---- */
+
+static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void log_auth_failure(struct vol *v, struct fcontent *fc, const char *what, uint64_t blk)
+{
+	char proc[64], path[PATH_MAX];
+	ssize_t n;
+
+	atomic_fetch_add(&v->stats.auth_failures, 1);
+	if (atomic_exchange(&fc->auth_logged, 1))
+		return;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fc->fd);
+	n = readlink(proc, path, sizeof(path) - 1);
+	if (n < 0)
+		n = snprintf(path, sizeof(path), "(fd %d)", fc->fd);
+	path[n] = '\0';
+	if (blk == UINT64_MAX)
+		log_err("authentication failed: %s of backing file '%s'", what, path);
+	else
+		log_err("authentication failed: %s %llu of backing file '%s'", what,
+			(unsigned long long)blk, path);
+}
+
+/* Loads the data key for the current key generation. Caller holds the gate. */
+static int content_key(struct vol *v, struct fcontent *fc)
+{
+	uint64_t gen = atomic_load(&v->key_gen);
+	int r = 0;
+
+	if (atomic_load_explicit(&fc->key_gen, memory_order_acquire) == gen)
+		return 0;
+	pthread_mutex_lock(&fc->key_lock);
+	if (atomic_load(&fc->key_gen) != gen) {
+		if (fhdr_unwrap(&fc->hdr, v->keys->header, v->desc.id, fc->key->raw) != 0) {
+			log_auth_failure(v, fc, "header", UINT64_MAX);
+			r = -EIO;
+		} else if (blk_key_init(fc->key, (enum byokfs_cipher)fc->hdr.cipher, fc->key->raw) != 0) {
+			r = -EIO;
+		} else {
+			atomic_store_explicit(&fc->key_gen, gen, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&fc->key_lock);
+	return r;
+}
+
+int content_init(struct vol *v, struct fcontent *fc, int fd, int writable)
+{
+	uint8_t raw[FHDR_BYTES];
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->fd = fd;
+	fc->writable = writable;
+	pthread_rwlock_init(&fc->lock, NULL);
+	pthread_mutex_init(&fc->key_lock, NULL);
+	fc->key = keypool_get(v->pool);
+	if (!fc->key) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (st.st_size == 0) {
+		/* created but never written (a crash between create and the
+		 * header write): an empty file; the first write adds the header */
+		return 0;
+	}
+	n = pread_full(fd, raw, FHDR_BYTES, 0);
+	if (n < 0) {
+		r = (int)n;
+		goto fail;
+	}
+	if (n < FHDR_BYTES || fhdr_decode(&fc->hdr, raw) != 0 || fc->hdr.cipher != v->cipher ||
+	    fc->hdr.block_shift != v->block_shift) {
+		log_auth_failure(v, fc, "header", UINT64_MAX);
+		r = -EIO;
+		goto fail;
+	}
+	fc->have_hdr = 1;
+	fc->size = content_plain_size(v, (uint64_t)st.st_size);
+	if ((r = vol_gate_enter(v)) < 0)
+		goto fail;
+	r = content_key(v, fc);
+	vol_gate_leave(v);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	content_release(v, fc);
+	return r;
+}
+
+void content_set_fd(struct fcontent *fc, int fd, int writable)
+{
+	close(fc->fd);
+	fc->fd = fd;
+	fc->writable = writable;
+}
+
+void content_release(struct vol *v, struct fcontent *fc)
+{
+	if (fc->fd >= 0)
+		close(fc->fd);
+	fc->fd = -1;
+	keypool_put(v->pool, fc->key);
+	fc->key = NULL;
+	pthread_rwlock_destroy(&fc->lock);
+	pthread_mutex_destroy(&fc->key_lock);
+}
+
+/*
+ * Decrypts stored block i (inlen bytes at in) of a file whose last block is
+ * `last` into pt. Returns the plaintext length or -EIO. Gate held.
+ */
+static long decrypt_block(struct vol *v, struct fcontent *fc, uint64_t i, uint64_t last,
+			  const uint8_t *in, size_t inlen, uint8_t *pt)
+{
+	long n;
+
+	if (inlen < v->overhead)
+		goto bad;
+	if (i != last && blk_is_hole(in, inlen)) {
+		memset(pt, 0, inlen - v->overhead);
+		return (long)(inlen - v->overhead);
+	}
+	n = blk_decrypt(fc->key, fc->hdr.file_id, i, i == last, in, inlen, pt);
+	if (n == -EBADMSG && i != last)
+		n = blk_decrypt(fc->key, fc->hdr.file_id, i, 1, in, inlen, pt);
+	if (n >= 0)
+		return n;
+bad:
+	log_auth_failure(v, fc, "block", i);
+	return -EIO;
+}
+
+ssize_t content_read(struct vol *v, struct fcontent *fc, size_t size, uint64_t off,
+		     int (*deliver)(void *ctx, const void *data, size_t len), void *ctx)
+{
+	struct tbufs *tb = tbufs();
+	uint64_t end, b0, b1, last, pos;
+	size_t need, len, outlen;
+	uint8_t *ct, *pt;
+	ssize_t n, r;
+
+	if (!tb)
+		return -ENOMEM;
+	pthread_rwlock_rdlock(&fc->lock);
+	if (off >= fc->size || size == 0 || !fc->have_hdr) {
+		pthread_rwlock_unlock(&fc->lock);
+		if ((r = vol_gate_enter(v)) < 0)
+			return r;
+		r = deliver(ctx, NULL, 0);
+		vol_gate_leave(v);
+		return r < 0 ? r : 0;
+	}
+	end = off + size < fc->size ? off + size : fc->size;
+	b0 = off >> v->block_shift;
+	b1 = (end - 1) >> v->block_shift;
+	last = nblocks(v, fc->size) - 1;
+	pos = blk_pos(v, b0);
+	need = (size_t)(blk_pos(v, b1) + blk_len(v, fc->size, b1) + v->overhead - pos);
+	outlen = (size_t)(end - off);
+	ct = tbuf_get(&tb->ct, need);
+	pt = tbuf_get(&tb->pt, (size_t)((b1 - b0 + 1) << v->block_shift));
+	if (!ct || !pt) {
+		r = -ENOMEM;
+		goto out_unlock;
+	}
+	n = pread_full(fc->fd, ct, need, pos);
+	if (n < 0) {
+		r = n;
+		goto out_unlock;
+	}
+	if ((size_t)n < need) {
+		/* the backing file is shorter than its blocks say: truncated */
+		log_auth_failure(v, fc, "truncated at block", b1);
+		r = -EIO;
+		goto out_unlock;
+	}
+	if ((r = vol_gate_enter(v)) < 0)
+		goto out_unlock;
+	if ((r = content_key(v, fc)) < 0)
+		goto out_gate;
+	/* decrypt every block into pt (block-aligned), then hand out the slice */
+	for (uint64_t i = b0; i <= b1; i++) {
+		len = blk_len(v, fc->size, i);
+		long got = decrypt_block(v, fc, i, last, ct + (size_t)(blk_pos(v, i) - pos),
+					 len + v->overhead, pt + ((i - b0) << v->block_shift));
+		if (got < 0) {
+			r = got;
+			goto out_gate;
+		}
+	}
+	r = deliver(ctx, pt + (off - (b0 << v->block_shift)), outlen);
+	if (r == 0) {
+		r = (ssize_t)outlen;
+		atomic_fetch_add(&v->stats.bytes_read, outlen);
+	}
+out_gate:
+	vol_gate_leave(v);
+out_unlock:
+	pthread_rwlock_unlock(&fc->lock);
+	return r;
+}
+
+/* ---- writing ---- */
+
+struct job {
+	uint64_t idx;
+	size_t len;         /* plaintext length after the write */
+	size_t oldlen;      /* plaintext length before, if the block existed */
+	int final;
+	int rmw;            /* old bytes survive: read and merge them */
+	const uint8_t *src; /* whole block straight from the caller, or NULL */
+};
+
+struct run {
+	size_t first, count; /* jobs[first .. first+count) */
+	size_t ctoff, len;   /* slice of the ciphertext buffer */
+	uint64_t pos;        /* offset in the backing file */
+};
+
+/* Reserves the bytes of [start, end) that lie beyond the old end of file. */
+static int reserve(struct fcontent *fc, uint64_t old_eof, uint64_t start, uint64_t end)
+{
+	if (end <= old_eof)
+		return 0;
+	if (start < old_eof)
+		start = old_eof;
+	/* a partly used filesystem block at the old end needs no new space */
+	if (old_eof > 0 && (end - 1) / FS_BLOCK == (old_eof - 1) / FS_BLOCK)
+		return 0;
+	if (fallocate(fc->fd, FALLOC_FL_KEEP_SIZE, (off_t)start, (off_t)(end - start)) < 0) {
+		if (errno == EOPNOTSUPP || errno == ENOSYS)
+			return 0; /* best effort on stores without fallocate */
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Chooses the blocks a write touches. src == NULL writes zeros from off to
+ * off + size and leaves whole blocks beyond the old end as holes (truncate
+ * up). Returns the number of jobs.
+ */
+static size_t plan_jobs(const struct vol *v, const struct fcontent *fc, const uint8_t *src,
+			size_t size, uint64_t off, struct job *jobs)
+{
+	uint64_t old = fc->have_hdr ? fc->size : 0, end = off + size;
+	uint64_t newsize = end > old ? end : old;
+	uint64_t oldn = fc->have_hdr ? nblocks(v, old) : 0;
+	uint64_t old_last = oldn ? oldn - 1 : 0;
+	uint64_t new_last = nblocks(v, newsize) - 1;
+	uint64_t b0 = off >> v->block_shift, b1 = (end - 1) >> v->block_shift;
+	size_t n = 0;
+
+	/* the old final block becomes a full, non-final block once the file
+	 * grows past it */
+	if (oldn && old_last < b0 && new_last > old_last) {
+		size_t ol = blk_len(v, old, old_last);
+		jobs[n++] = (struct job){.idx = old_last, .len = v->block_size, .oldlen = ol,
+					 .rmw = ol > 0};
+	}
+	for (uint64_t i = b0; i <= b1; i++) {
+		int existed = oldn && i <= old_last;
+		if (!src && !existed && i != new_last)
+			continue; /* stays a hole */
+		uint64_t bs = i << v->block_shift;
+		struct job *j = &jobs[n++];
+		*j = (struct job){.idx = i, .len = blk_len(v, newsize, i), .final = i == new_last,
+				  .oldlen = existed ? blk_len(v, old, i) : 0};
+		j->rmw = j->oldlen > 0 && (off > bs || end < bs + j->oldlen);
+		if (src && !j->rmw && off <= bs && end >= bs + j->len)
+			j->src = src + (bs - off);
+	}
+	return n;
+}
+
+/* Groups consecutive jobs into runs that one pwrite can write. */
+static size_t plan_runs(const struct vol *v, const struct job *jobs, size_t njobs,
+			struct run *runs)
+{
+	size_t nruns = 0, ctoff = 0;
+
+	for (size_t k = 0; k < njobs; k++) {
+		size_t stored = jobs[k].len + v->overhead;
+		if (nruns && jobs[k - 1].idx + 1 == jobs[k].idx &&
+		    jobs[k - 1].len == v->block_size) {
+			runs[nruns - 1].count++;
+			runs[nruns - 1].len += stored;
+		} else {
+			runs[nruns++] = (struct run){.first = k, .count = 1, .ctoff = ctoff,
+						     .len = stored, .pos = blk_pos(v, jobs[k].idx)};
+		}
+		ctoff += stored;
+	}
+	return nruns;
+}
+
+/* The write engine (see plan_jobs). Caller holds fc->lock exclusively. */
+static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *src, size_t size,
+			    uint64_t off)
+{
+	struct tbufs *tb = tbufs();
+	struct job jobs[(WRITE_CHUNK >> BYOKFS_BLOCK_SHIFT_MIN) + 3];
+	struct run runs[(WRITE_CHUNK >> BYOKFS_BLOCK_SHIFT_MIN) + 3];
+	uint8_t hdr_raw[FHDR_BYTES];
+	size_t njobs, nruns, nrmw = 0, ctlen = 0, nlen = blk_nonce_bytes(v->cipher);
+	uint64_t old = fc->have_hdr ? fc->size : 0, end = off + size;
+	uint64_t newsize = end > old ? end : old;
+	uint64_t old_last = fc->have_hdr ? nblocks(v, old) - 1 : 0;
+	uint64_t old_eof = fc->have_hdr ? content_backing_size(v, old) : 0;
+	uint8_t *ct, *pt, *nonces, *oldct;
+	int r, new_hdr = !fc->have_hdr;
+
+	if (!tb)
+		return -ENOMEM;
+	if (!fc->writable)
+		return -EBADF;
+	if (size == 0)
+		return 0;
+	if (end < off || newsize > ((uint64_t)INT64_MAX >> 1))
+		return -EFBIG;
+
+	njobs = plan_jobs(v, fc, src, size, off, jobs);
+	nruns = plan_runs(v, jobs, njobs, runs);
+	for (size_t k = 0; k < njobs; k++) {
+		ctlen += jobs[k].len + v->overhead;
+		nrmw += jobs[k].rmw;
+	}
+	/* ct buffer: new ciphertext | nonces | old ciphertext of merged blocks */
+	ct = tbuf_get(&tb->ct, ctlen + njobs * nlen + nrmw * vol_slot_size(v));
+	pt = tbuf_get(&tb->pt, njobs * v->block_size);
+	if (!ct || !pt)
+		return -ENOMEM;
+	nonces = ct + ctlen;
+	oldct = nonces + njobs * nlen;
+	randombytes_buf(nonces, njobs * nlen);
+
+	/* old ciphertext of the blocks whose bytes partly survive */
+	uint8_t *o = oldct;
+	for (size_t k = 0; k < njobs; k++) {
+		if (!jobs[k].rmw)
+			continue;
+		size_t want = jobs[k].oldlen + v->overhead;
+		ssize_t got = pread_full(fc->fd, o, want, blk_pos(v, jobs[k].idx));
+		if (got < 0)
+			return got;
+		if ((size_t)got != want) {
+			log_auth_failure(v, fc, "truncated at block", jobs[k].idx);
+			return -EIO;
+		}
+		o += vol_slot_size(v);
+	}
+
+	if ((r = vol_gate_enter(v)) < 0)
+		return r;
+	if (new_hdr) {
+		fhdr_create(&fc->hdr, v->cipher, v->block_shift, v->desc.key_epoch,
+			    v->keys->header, v->desc.id, fc->key->raw);
+		blk_key_init(fc->key, v->cipher, fc->key->raw);
+		atomic_store(&fc->key_gen, atomic_load(&v->key_gen));
+		fhdr_encode(&fc->hdr, hdr_raw);
+	} else if ((r = content_key(v, fc)) < 0) {
+		vol_gate_leave(v);
+		return r;
+	}
+	uint8_t *out = ct;
+	o = oldct;
+	for (size_t k = 0; k < njobs; k++) {
+		struct job *j = &jobs[k];
+		const uint8_t *plain = j->src;
+		if (!plain) {
+			uint8_t *p = pt + k * v->block_size;
+			uint64_t bs = j->idx << v->block_shift;
+			size_t keep = 0;
+			if (j->rmw) {
+				long got = decrypt_block(v, fc, j->idx, old_last, o,
+							 j->oldlen + v->overhead, p);
+				o += vol_slot_size(v);
+				if (got < 0) {
+					vol_gate_leave(v);
+					return got;
+				}
+				keep = j->oldlen;
+			}
+			if (j->len > keep)
+				memset(p + keep, 0, j->len - keep);
+			if (src && end > bs && off < bs + j->len) {
+				uint64_t from = off > bs ? off : bs;
+				uint64_t to = end < bs + j->len ? end : bs + j->len;
+				memcpy(p + (from - bs), src + (from - off), (size_t)(to - from));
+			}
+			plain = p;
+		}
+		blk_encrypt(fc->key, fc->hdr.file_id, j->idx, j->final, nonces + k * nlen, plain,
+			    j->len, out);
+		out += j->len + v->overhead;
+	}
+	vol_gate_leave(v);
+
+	/* reserve what the file grows by before touching any old block */
+	for (size_t k = 0; k < nruns; k++)
+		if ((r = reserve(fc, old_eof, runs[k].pos, runs[k].pos + runs[k].len)) < 0)
+			goto undo;
+	if (new_hdr && (r = pwrite_full(fc->fd, hdr_raw, FHDR_BYTES, 0)) < 0)
+		goto undo;
+	/* highest run first: the old final block is cleared last */
+	for (size_t k = nruns; k-- > 0;)
+		if ((r = pwrite_full(fc->fd, ct + runs[k].ctoff, runs[k].len, runs[k].pos)) < 0)
+			goto undo;
+	fc->have_hdr = 1;
+	fc->size = newsize;
+	atomic_fetch_add(&v->stats.bytes_written, size);
+	return (ssize_t)size;
+
+undo:
+	/* a failed extension wrote nothing but bytes past the old end: cut them */
+	if (ftruncate(fc->fd, (off_t)old_eof) < 0)
+		log_err("cannot restore size after failed write: %s", strerror(errno));
+	if (new_hdr)
+		atomic_store(&fc->key_gen, 0);
+	return r;
+}
+
+ssize_t content_write(struct vol *v, struct fcontent *fc, const void *buf, size_t size,
+		      uint64_t off)
+{
+	ssize_t done = 0;
+
+	pthread_rwlock_wrlock(&fc->lock);
+	while ((size_t)done < size) {
+		size_t n = size - (size_t)done;
+		if (n > WRITE_CHUNK)
+			n = WRITE_CHUNK;
+		ssize_t r = write_locked(v, fc, (const uint8_t *)buf + done, n, off + (uint64_t)done);
+		if (r < 0) {
+			if (done == 0)
+				done = r;
+			break;
+		}
+		done += r;
+	}
+	pthread_rwlock_unlock(&fc->lock);
+	return done;
+}
+
+/*
+ * Re-encrypts block idx of the current file as the final block with newlen
+ * bytes into out (newlen + overhead bytes). in is scratch for one stored block.
+ */
+static int rewrite_final(struct vol *v, struct fcontent *fc, uint64_t idx, size_t newlen,
+			 uint8_t *in, uint8_t *pt, uint8_t *out)
+{
+	uint64_t last = nblocks(v, fc->size) - 1;
+	size_t oldlen = blk_len(v, fc->size, idx);
+	uint8_t nonce[BLK_NONCE_MAX];
+	ssize_t n;
+	int r;
+
+	n = pread_full(fc->fd, in, oldlen + v->overhead, blk_pos(v, idx));
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != oldlen + v->overhead) {
+		log_auth_failure(v, fc, "truncated at block", idx);
+		return -EIO;
+	}
+	if ((r = vol_gate_enter(v)) < 0)
+		return r;
+	if ((r = content_key(v, fc)) == 0) {
+		long got = decrypt_block(v, fc, idx, last, in, oldlen + v->overhead, pt);
+		if (got < 0) {
+			r = (int)got;
+		} else {
+			if (newlen > oldlen)
+				memset(pt + oldlen, 0, newlen - oldlen);
+			randombytes_buf(nonce, blk_nonce_bytes(v->cipher));
+			blk_encrypt(fc->key, fc->hdr.file_id, idx, 1, nonce, pt, newlen, out);
+		}
+	}
+	vol_gate_leave(v);
+	return r;
+}
+
+static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
+{
+	uint8_t buf[FHDR_BYTES + 64];
+	int r;
+
+	if (!fc->writable)
+		return -EBADF;
+	if (size > ((uint64_t)INT64_MAX >> 1))
+		return -EFBIG;
+	if (!fc->have_hdr && size == 0)
+		return ftruncate(fc->fd, 0) < 0 ? -errno : 0;
+	if (size > fc->size || !fc->have_hdr) {
+		ssize_t w = write_locked(v, fc, NULL, (size_t)(size - fc->size), fc->size);
+		return w < 0 ? (int)w : 0;
+	}
+	if (size == fc->size)
+		return ftruncate(fc->fd, (off_t)content_backing_size(v, size)) < 0 ? -errno : 0;
+	if (size == 0) {
+		/* a fresh file id and data key: the old key never sees new data */
+		size_t nlen = blk_nonce_bytes(v->cipher);
+		uint8_t nonce[BLK_NONCE_MAX];
+		struct fhdr h;
+		if ((r = vol_gate_enter(v)) < 0)
+			return r;
+		fhdr_create(&h, v->cipher, v->block_shift, v->desc.key_epoch, v->keys->header,
+			    v->desc.id, fc->key->raw);
+		blk_key_init(fc->key, v->cipher, fc->key->raw);
+		atomic_store(&fc->key_gen, atomic_load(&v->key_gen));
+		fhdr_encode(&h, buf);
+		randombytes_buf(nonce, nlen);
+		blk_encrypt(fc->key, h.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
+		vol_gate_leave(v);
+		fc->hdr = h;
+		if (ftruncate(fc->fd, 0) < 0)
+			return -errno;
+		fc->size = 0;
+		fc->have_hdr = 0; /* a 0-byte file is an empty file, should the next write fail */
+		if ((r = pwrite_full(fc->fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
+			if (ftruncate(fc->fd, 0) < 0)
+				log_err("cannot reset file after failed truncate: %s", strerror(errno));
+			return r;
+		}
+		fc->have_hdr = 1;
+		return 0;
+	}
+	/* shrink: the new last block is re-encrypted as final */
+	uint64_t L = (size - 1) >> v->block_shift;
+	size_t lenL = (size_t)(size - (L << v->block_shift)), ctlen = lenL + v->overhead;
+	struct tbufs *tb = tbufs();
+	uint8_t *ct = tb ? tbuf_get(&tb->ct, 2 * vol_slot_size(v)) : NULL;
+	uint8_t *pt = tb ? tbuf_get(&tb->pt, v->block_size) : NULL;
+	if (!ct || !pt)
+		return -ENOMEM;
+	uint8_t *out = ct + vol_slot_size(v);
+	if ((r = rewrite_final(v, fc, L, lenL, ct, pt, out)) < 0)
+		return r;
+	uint64_t newsize_b = content_backing_size(v, size);
+	if (lenL == v->block_size) {
+		/* same stored length: rewrite in place, then cut */
+		if ((r = pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
+			return r;
+		if (ftruncate(fc->fd, (off_t)newsize_b) < 0)
+			return -errno;
+	} else {
+		if (ftruncate(fc->fd, (off_t)newsize_b) < 0)
+			return -errno;
+		fc->size = size;
+		if ((r = pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
+			return r;
+	}
+	fc->size = size;
+	return 0;
+}
+
+int content_truncate(struct vol *v, struct fcontent *fc, uint64_t size)
+{
+	pthread_rwlock_wrlock(&fc->lock);
+	int r = truncate_locked(v, fc, size);
+	pthread_rwlock_unlock(&fc->lock);
+	return r;
+}
+
+int content_fallocate(struct vol *v, struct fcontent *fc, int mode, uint64_t off, uint64_t len)
+{
+	int r = 0;
+	uint64_t end = off + len;
+
+	if (len == 0 || end < off)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&fc->lock);
+	if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
+		uint64_t b0 = off >> v->block_shift, b1 = (end - 1) >> v->block_shift;
+		uint64_t p0 = blk_pos(v, b0), p1 = blk_pos(v, b1) + vol_slot_size(v);
+		if (mode == 0 && end > fc->size) {
+			r = truncate_locked(v, fc, end);
+			if (r < 0)
+				goto out;
+			p1 = content_backing_size(v, end);
+		}
+		/* zeros on disk read as holes, so reserving space changes no content */
+		if (fallocate(fc->fd, FALLOC_FL_KEEP_SIZE, (off_t)p0, (off_t)(p1 - p0)) < 0 &&
+		    errno != EOPNOTSUPP)
+			r = -errno;
+	} else if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+		static const uint8_t zeros[1 << BYOKFS_BLOCK_SHIFT_MAX];
+		if (end > fc->size)
+			end = fc->size;
+		uint64_t last = nblocks(v, fc->size) - 1;
+		for (uint64_t i = off >> v->block_shift; off < end && i <= last; i++) {
+			uint64_t bs = i << v->block_shift, be = bs + blk_len(v, fc->size, i);
+			uint64_t from = off > bs ? off : bs, to = end < be ? end : be;
+			if (from >= to)
+				continue;
+			if (from == bs && to == be && be - bs == v->block_size && i != last) {
+				/* a whole inner block: make it a hole */
+				if (fallocate(fc->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					      (off_t)blk_pos(v, i), (off_t)vol_slot_size(v)) == 0)
+					continue;
+				if (errno != EOPNOTSUPP) {
+					r = -errno;
+					break;
+				}
+			}
+			ssize_t w = write_locked(v, fc, zeros, (size_t)(to - from), from);
+			if (w < 0) {
+				r = (int)w;
+				break;
+			}
+		}
+	} else {
+		r = -EOPNOTSUPP;
+	}
+out:
+	pthread_rwlock_unlock(&fc->lock);
+	return r;
+}
+
+int content_create(struct vol *v, int fd)
+{
+	uint8_t buf[FHDR_BYTES + 64];
+	uint8_t nonce[BLK_NONCE_MAX];
+	struct blk_key *k = keypool_get(v->pool);
+	struct fhdr h;
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	if ((r = vol_gate_enter(v)) < 0)
+		goto out;
+	fhdr_create(&h, v->cipher, v->block_shift, v->desc.key_epoch, v->keys->header, v->desc.id,
+		    k->raw);
+	blk_key_init(k, v->cipher, k->raw);
+	fhdr_encode(&h, buf);
+	randombytes_buf(nonce, blk_nonce_bytes(v->cipher));
+	blk_encrypt(k, h.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
+	vol_gate_leave(v);
+	r = pwrite_full(fd, buf, FHDR_BYTES + v->overhead, 0);
+	if (r < 0 && ftruncate(fd, 0) < 0)
+		log_err("cannot reset new file: %s", strerror(errno));
+out:
+	keypool_put(v->pool, k);
+	return r;
+}

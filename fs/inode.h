@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inode table: one struct inode per backing object the kernel knows,
+ * keyed by (st_dev, st_ino) so that hard links share one inode. Each holds
+ * an O_PATH descriptor of its backing object (as libfuse's passthrough_ll
+ * does), so renames by anyone never leave it pointing at the wrong name.
+ * The kernel's node id is the struct's address, except 1 for the root.
+ *
+ * Lifetime: itable_add() counts one lookup; itable_forget() drops n; the
+ * inode is freed when the count reaches zero. No FUSE types here.
+ */
+#ifndef BYOKFS_FS_INODE_H
+#define BYOKFS_FS_INODE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "crypto/params.h"
+
+struct fcontent;
+
+struct inode {
+	struct inode *next;     /* hash chain; table lock */
+	uint64_t nlookup;       /* table lock */
+	ino_t bino;
+	dev_t dev;
+	int fd;                 /* O_PATH, owned */
+	mode_t type;            /* S_IFMT bits */
+
+	pthread_mutex_t lock;   /* protects the fields below */
+	struct fcontent *fc;    /* regular files, while open */
+	unsigned opens;
+	int has_dirid;          /* directories: dirid cached */
+	uint8_t dirid[BYOKFS_DIR_ID_BYTES];
+};
+
+struct itable {
+	pthread_mutex_t lock;
+	struct inode **buckets;
+	size_t nbuckets, count;
+	struct inode root;
+};
+
+/* Sets up the table with the root inode on root_fd (O_PATH, not owned). */
+int itable_init(struct itable *t, int root_fd);
+/* The inode for a kernel node id. */
+struct inode *itable_get(struct itable *t, uint64_t id);
+/* The kernel node id of an inode. */
+uint64_t itable_id(struct itable *t, struct inode *in);
+/*
+ * Finds the inode of st or adds one owning fd; counts one lookup either
+ * way. fd is consumed (closed when an inode already existed). NULL on ENOMEM.
+ */
+struct inode *itable_add(struct itable *t, int fd, const struct stat *st);
+/* Drops n lookups; frees the inode at zero. */
+void itable_forget(struct itable *t, struct inode *in, uint64_t n);
+/* Number of inodes, root excluded. */
+size_t itable_count(struct itable *t);
+/*
+ * Copies up to max node ids of live inodes into ids (root first);
+ * returns how many. For cache invalidation on revocation.
+ */
+size_t itable_ids(struct itable *t, uint64_t *ids, size_t max);
+void itable_destroy(struct itable *t);
+
+#endif

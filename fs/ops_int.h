@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the FUSE operation files (ops_*.c): the mount's context and
+ * small helpers. Everything else in fs/ sees only fs/mount.h.
+ */
+#ifndef BYOKFS_FS_OPS_INT_H
+#define BYOKFS_FS_OPS_INT_H
+
+#include <fuse_lowlevel.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "fs/content.h"
+#include "fs/inode.h"
+#include "fs/names.h"
+#include "fs/vol.h"
+
+struct fsctx {
+	struct vol *vol;
+	struct itable it;
+	struct fuse_session *se;
+	double entry_timeout;
+	double attr_timeout;
+	int chown_new;            /* running as root: give new objects to the caller */
+	atomic_int open_files;
+};
+
+/* An open regular file. */
+struct fhandle {
+	struct inode *in;
+	struct fcontent *fc;
+	int flags;
+};
+
+static inline struct fsctx *ctx_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static inline struct inode *ino_of(fuse_req_t req, fuse_ino_t ino)
+{
+	return itable_get(&ctx_of(req)->it, ino);
+}
+
+/* "/proc/self/fd/N": opens the object behind an O_PATH descriptor. */
+static inline void procpath(char buf[64], int fd)
+{
+	snprintf(buf, 64, "/proc/self/fd/%d", fd);
+}
+
+/* Plaintext attributes of an inode from its backing object. */
+int ops_getattr_in(struct fsctx *c, struct inode *in, struct stat *st);
+/* Fixes sizes of a backing stat to plaintext sizes. */
+void ops_fix_attr(struct fsctx *c, struct inode *in, struct stat *st);
+/* The id of a directory inode (cached). */
+int ops_dirid(struct fsctx *c, struct inode *dir, uint8_t dirid[BYOKFS_DIR_ID_BYTES]);
+/*
+ * Looks up the backing entry `entry` in dir and fills e (counts a lookup).
+ */
+int ops_entry(struct fsctx *c, struct inode *dir, const char *entry, struct fuse_entry_param *e);
+/* Gives a new backing object to the caller when running as root. */
+void ops_chown_new(fuse_req_t req, struct inode *dir, const char *entry);
+/* Reply helpers: 0 or -errno from the core, one reply. */
+void ops_reply_entry(fuse_req_t req, int r, struct fuse_entry_param *e);
+
+/* Opens the content of a regular-file inode (shared by handles). */
+int ops_content_get(struct fsctx *c, struct inode *in, int want_write, struct fcontent **out);
+void ops_content_put(struct fsctx *c, struct inode *in);
+
+/* Operation tables filled by each file. */
+void ops_file_register(struct fuse_lowlevel_ops *ops);
+void ops_xattr_register(struct fuse_lowlevel_ops *ops);
+void ops_entry_register(struct fuse_lowlevel_ops *ops);
+
+#endif

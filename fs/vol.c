@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* The volume: descriptor, keys and the revocation gate (see vol.h). */
+#include "fs/vol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/blk.h"
+
+int vol_open(struct vol *v, const char *backing, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	pthread_rwlockattr_t attr;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	v->root_fd = -1;
+	if (!realpath(backing, real)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open backing directory '%s': %s", backing,
+			 strerror(errno));
+		return r;
+	}
+	v->backing = strdup(real);
+	if (!v->backing)
+		return -ENOMEM;
+	v->root_fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (v->root_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open backing directory '%s': %s", real, strerror(errno));
+		goto fail;
+	}
+	r = vdesc_load(&v->desc, real, err, errlen);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "'%s' is not a byokfs volume: no %s (run byokfs init first)",
+			 real, VDESC_FILE);
+		goto fail;
+	}
+	if (r < 0)
+		goto fail;
+	if (!cipher_available(v->desc.cipher)) {
+		snprintf(err, errlen, "this CPU cannot run the volume's cipher %s",
+			 cipher_name(v->desc.cipher));
+		r = -ENOTSUP;
+		goto fail;
+	}
+	v->cipher = v->desc.cipher;
+	v->block_shift = v->desc.block_shift;
+	v->block_size = (size_t)1 << v->block_shift;
+	v->overhead = blk_overhead(v->cipher);
+	v->longname_max = v->desc.longname_max;
+	vdesc_id_hex(&v->desc, v->volume_id_hex);
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&v->gate, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	atomic_store(&v->state, VOL_LOCKED);
+	v->keys = secmem_alloc(sizeof(*v->keys));
+	v->pool = keypool_new(sizeof(struct blk_key));
+	if (!v->keys || !v->pool) {
+		snprintf(err, errlen, "out of secure memory");
+		r = -ENOMEM;
+		goto fail;
+	}
+	v->nk.mac = v->keys->name_mac;
+	v->nk.enc = v->keys->name_enc;
+	return 0;
+fail:
+	vol_close(v);
+	return r;
+}
+
+int vol_unlock(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES])
+{
+	struct vkeys *k = secmem_alloc(sizeof(*k));
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	vkeys_derive(k, vkey);
+	if (vdesc_verify(&v->desc, k->desc_mac) != 0) {
+		secmem_free(k);
+		return -EBADMSG;
+	}
+	pthread_rwlock_wrlock(&v->gate);
+	memcpy(v->keys, k, sizeof(*k));
+	atomic_fetch_add(&v->key_gen, 1);
+	atomic_store(&v->state, VOL_UNLOCKED);
+	pthread_rwlock_unlock(&v->gate);
+	secmem_free(k);
+	r = 0;
+	return r;
+}
+
+void vol_wipe(struct vol *v, enum vol_state state)
+{
+	pthread_rwlock_wrlock(&v->gate);
+	atomic_store(&v->state, state);
+	if (v->keys)
+		sodium_memzero(v->keys, sizeof(*v->keys));
+	if (v->pool)
+		keypool_wipe_all(v->pool);
+	atomic_fetch_add(&v->key_gen, 1);
+	pthread_rwlock_unlock(&v->gate);
+}
+
+int vol_gate_enter(struct vol *v)
+{
+	pthread_rwlock_rdlock(&v->gate);
+	if (atomic_load(&v->state) != VOL_UNLOCKED) {
+		pthread_rwlock_unlock(&v->gate);
+		return -EKEYREVOKED;
+	}
+	return 0;
+}
+
+void vol_gate_leave(struct vol *v)
+{
+	pthread_rwlock_unlock(&v->gate);
+}
+
+int vol_key_matches(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES])
+{
+	int eq = 0;
+
+	if (vol_gate_enter(v) == 0) {
+		eq = sodium_memcmp(v->keys->volume, vkey, BYOKFS_KEY_BYTES) == 0;
+		vol_gate_leave(v);
+	}
+	return eq;
+}
+
+void vol_close(struct vol *v)
+{
+	if (v->keys)
+		secmem_free(v->keys);
+	v->keys = NULL;
+	keypool_free(v->pool);
+	v->pool = NULL;
+	if (v->root_fd >= 0)
+		close(v->root_fd);
+	v->root_fd = -1;
+	vdesc_release(&v->desc);
+	free(v->backing);
+	v->backing = NULL;
+}
