@@ -258,6 +258,14 @@ int content_init(struct vol *v, struct fcontent *fc, int fd, int writable)
 	}
 	fc->have_hdr = 1;
 	fc->size = content_plain_size(v, (uint64_t)st.st_size);
+	{
+		/* cut inside a block, or after the header or a full block with no
+		 * final block behind it: reads reaching the end fail */
+		uint64_t body = (uint64_t)st.st_size - FHDR_BYTES;
+		uint64_t nfull = body / vol_slot_size(v), rem = body % vol_slot_size(v);
+		fc->tail_bad = body == 0 || (rem > 0 && rem < v->overhead) ||
+			       (rem == v->overhead && nfull > 0);
+	}
 	if ((r = vol_gate_enter(v)) < 0)
 		goto fail;
 	r = content_key(v, fc);
@@ -325,6 +333,11 @@ ssize_t content_read(struct vol *v, struct fcontent *fc, size_t size, uint64_t o
 	if (!tb)
 		return -ENOMEM;
 	pthread_rwlock_rdlock(&fc->lock);
+	if (fc->tail_bad && off + size >= fc->size) {
+		log_auth_failure(v, fc, "truncated after block", nblocks(v, fc->size) - 1);
+		r = -EIO;
+		goto out_unlock;
+	}
 	if (off >= fc->size || size == 0 || !fc->have_hdr) {
 		pthread_rwlock_unlock(&fc->lock);
 		if ((r = vol_gate_enter(v)) < 0)
@@ -499,6 +512,8 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 		return -EBADF;
 	if (size == 0)
 		return 0;
+	if (fc->tail_bad)
+		return -EIO; /* damaged: only truncation to zero (or fsck) repairs it */
 	if (end < off || newsize > ((uint64_t)INT64_MAX >> 1))
 		return -EFBIG;
 
@@ -673,11 +688,13 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 		return -EFBIG;
 	if (!fc->have_hdr && size == 0)
 		return ftruncate(fc->fd, 0) < 0 ? -errno : 0;
-	if (size > fc->size || !fc->have_hdr) {
+	if (fc->tail_bad && size != 0)
+		return -EIO;
+	if ((size > fc->size && !fc->tail_bad) || !fc->have_hdr) {
 		ssize_t w = write_locked(v, fc, NULL, (size_t)(size - fc->size), fc->size);
 		return w < 0 ? (int)w : 0;
 	}
-	if (size == fc->size)
+	if (size == fc->size && !fc->tail_bad)
 		return ftruncate(fc->fd, (off_t)content_backing_size(v, size)) < 0 ? -errno : 0;
 	if (size == 0) {
 		/* a fresh file id and data key: the old key never sees new data */
@@ -705,6 +722,7 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 			return r;
 		}
 		fc->have_hdr = 1;
+		fc->tail_bad = 0;
 		return 0;
 	}
 	/* shrink: the new last block is re-encrypted as final */

@@ -33,6 +33,7 @@ struct fcontent {
 	int fd;                 /* backing data fd, owned */
 	int writable;           /* fd opened O_RDWR */
 	int have_hdr;           /* protected by lock: header on disk */
+	int tail_bad;           /* protected by lock: the backing size is no valid layout */
 	struct fhdr hdr;        /* protected by lock */
 	uint64_t size;          /* protected by lock: plaintext size */
 	pthread_mutex_t key_lock;
