@@ -14,21 +14,34 @@
 #include "fs/log.h"
 #include "fs/ops_int.h"
 
-/* Opens the backing object behind an O_PATH fd for I/O. */
+/*
+ * Opens the backing object behind an O_PATH fd for I/O. O_NOATIME: byokfs's
+ * own reads (headers, read-modify-write) must not move the file's atime, or
+ * touch -m would not leave atime alone; plaintext reads do not update atime
+ * either, as on a noatime mount.
+ */
+static int open_noatime(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, flags); /* O_NOATIME needs ownership or CAP_FOWNER */
+	return fd;
+}
+
 static int reopen(struct inode *in, int want_write, int *writable)
 {
 	char proc[64];
 	int fd;
 
 	procpath(proc, in->fd);
-	fd = open(proc, O_RDWR | O_CLOEXEC);
+	fd = open_noatime(proc, O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
 		*writable = 1;
 		return fd;
 	}
 	if (want_write || (errno != EACCES && errno != EROFS && errno != EPERM))
 		return -errno;
-	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	fd = open_noatime(proc, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	*writable = 0;
