@@ -153,8 +153,9 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o, 
 		goto out_unmount;
 	}
 	fuse_loop_cfg_set_clone_fd(cfg, 0);
+	/* no idle limit: workers that exit and restart cost time, and a worker
+	 * exiting under load crashed inside glibc's thread teardown here */
 	fuse_loop_cfg_set_max_threads(cfg, o->max_threads);
-	fuse_loop_cfg_set_idle_threads(cfg, o->max_threads / 2 ? o->max_threads / 2 : 1);
 	r = fuse_session_loop_mt(se, cfg);
 	if (r > 0)
 		r = 0; /* a signal ended the loop: a clean shutdown */
