@@ -23,7 +23,7 @@ PKGS := fuse3 libsodium libcurl inih jansson
 pkg_check = $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,\
   $(error $(p) is not installed (pkg-config $(p) failed): run scripts/install-deps as root)))
 PKG_CFLAGS = $(pkg_check)$(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wwrite-strings -Wshadow -fno-common -Wformat=2

@@ -23,12 +23,25 @@ enum exit_code {
 	EXIT_KEY_UNAVAILABLE = 5, /* key provider did not answer */
 	EXIT_MOUNT = 6,           /* mount point unusable or FUSE mount failed */
 	EXIT_EXISTS = 7,          /* target exists: init on a non-empty dir, keygen over a file */
+	EXIT_NOT_MOUNTED = 8,     /* no byokfs mount answers at that mount point */
+	EXIT_REFUSED = 9,         /* the mount's control socket refused us (not owner or root) */
 };
 
 int cmd_keygen(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/*
+ * Sends {"cmd": cmd} to the mount at mountpoint and returns the reply object
+ * in *reply (caller json_decref's it). Returns an exit code; on failure the
+ * reason is printed.
+ */
+struct json_t;
+int cli_control(const char *mountpoint, const char *cmd, struct json_t **reply);
 
 /* Prints "byokfs: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -31,6 +31,9 @@ static const char usage_text[] =
 	"       entry_timeout=SEC   how long the kernel caches names (default 1)\n"
 	"       attr_timeout=SEC    how long the kernel caches attributes (default 1)\n"
 	"       threads=N           FUSE worker threads (default 16)\n"
+	"       lease=SEC           how long the key may be used without the key\n"
+	"                           provider confirming it (default 5, at least 0.2);\n"
+	"                           renewed every SEC/2\n"
 	"  -h, --help            this help\n";
 
 static int parse_o(char *list, struct fs_options *o)
@@ -51,6 +54,10 @@ static int parse_o(char *list, struct fs_options *o)
 		} else if (!strncmp(opt, "attr_timeout=", 13)) {
 			o->attr_timeout = strtod(opt + 13, &end);
 			if (*end || o->attr_timeout < 0)
+				goto bad;
+		} else if (!strncmp(opt, "lease=", 6)) {
+			o->lease = strtod(opt + 6, &end);
+			if (*end || !(o->lease >= 0.2) || o->lease > 86400)
 				goto bad;
 		} else if (!strncmp(opt, "threads=", 8)) {
 			unsigned long n = strtoul(opt + 8, &end, 10);
@@ -135,7 +142,10 @@ int cmd_mount(int argc, char **argv)
 	code = cli_unlock(&v, keyspec, &key, &slot);
 	if (code != EXIT_OK)
 		goto out;
-	r = fs_serve(&v, argv[optind + 1], &o, err, sizeof(err));
+	struct fs_keeper keeper = {.key = key, .blob = v.desc.slots[slot].wrapped,
+				   .bloblen = v.desc.slots[slot].wrapped_len};
+	err[0] = '\0';
+	r = fs_serve(&v, argv[optind + 1], &o, &keeper, err, sizeof(err));
 	if (r < 0) {
 		if (err[0])
 			cli_error("%s", err);

@@ -15,6 +15,9 @@ static const struct {
 	{"keygen", cmd_keygen, "create a local master key file"},
 	{"init", cmd_init, "make a directory an encrypted volume"},
 	{"mount", cmd_mount, "mount a volume"},
+	{"revoke", cmd_revoke, "cut a mount off now: wipe its keys"},
+	{"unlock", cmd_unlock, "ask the key provider again after a revocation"},
+	{"status", cmd_status, "show a mount's state, lease and counters"},
 	{"version", cmd_version, "print the version"},
 };
 

@@ -73,12 +73,28 @@ int cli_unlock(struct vol *v, const char *keyspec, struct kms_key **key_out, uns
 				continue;
 			key = given;
 		} else if ((st = kms_open2(s->provider, s->key_id, &key, &kerr)) != KMS_OK) {
+			if (st == KMS_INVALID) {
+				/* a slot naming no provider we know, or a key id it cannot
+				 * parse: the descriptor is damaged (or from a newer byokfs) */
+				cli_error("corrupt volume descriptor of '%s': key slot '%s': %s", v->backing,
+					  s->name, kerr.msg);
+				code = EXIT_VOLUME;
+				goto out;
+			}
 			last = kerr;
 			tried++;
 			continue;
 		}
 		tried++;
 		st = kms_unwrap(key, v->volume_id_hex, s->wrapped, s->wrapped_len, vkey, &kerr);
+		if (st == KMS_INVALID) {
+			cli_error("corrupt volume descriptor of '%s': key slot '%s': %s", v->backing,
+				  s->name, kerr.msg);
+			code = EXIT_VOLUME;
+			if (key != given)
+				kms_close(key);
+			goto out;
+		}
 		if (st == KMS_OK) {
 			int r = vol_unlock(v, vkey);
 			if (r == -EBADMSG) {

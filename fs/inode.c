@@ -3,11 +3,21 @@
 #include "fs/inode.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define ROOT_ID 1
+
+static void free_name(struct inode *in)
+{
+	if (in->name) {
+		sodium_memzero(in->name, strlen(in->name));
+		free(in->name);
+		in->name = NULL;
+	}
+}
 
 static size_t hash(dev_t dev, ino_t ino, size_t n)
 {
@@ -123,9 +133,81 @@ void itable_forget(struct itable *t, struct inode *in, uint64_t n)
 	t->count--;
 	pthread_mutex_unlock(&t->lock);
 	/* the kernel forgets an inode only after releasing its files */
+	free_name(in);
 	close(in->fd);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
+}
+
+void itable_set_name(struct itable *t, struct inode *in, uint64_t parent_id, const char *name)
+{
+	char *copy = strdup(name);
+
+	pthread_mutex_lock(&t->lock);
+	if (in != &t->root) {
+		free_name(in);
+		in->name = copy;
+		in->parent_id = parent_id;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&t->lock);
+	free(copy);
+}
+
+void itable_rename(struct itable *t, const struct stat *st, uint64_t parent_id, const char *name)
+{
+	char *copy = strdup(name);
+
+	pthread_mutex_lock(&t->lock);
+	for (struct inode *in = t->buckets[hash(st->st_dev, st->st_ino, t->nbuckets)]; in;
+	     in = in->next) {
+		if (in->bino == st->st_ino && in->dev == st->st_dev) {
+			free_name(in);
+			in->name = copy;
+			in->parent_id = parent_id;
+			copy = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	free(copy);
+}
+
+struct named {
+	uint64_t parent;
+	char *name;
+};
+
+void itable_drop_names(struct itable *t, void (*cb)(void *ctx, uint64_t parent, const char *name),
+		       void *ctx)
+{
+	struct named *list;
+	size_t n = 0, cap;
+
+	pthread_mutex_lock(&t->lock);
+	cap = t->count;
+	list = calloc(cap ? cap : 1, sizeof(*list));
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		for (struct inode *in = t->buckets[i]; in; in = in->next) {
+			if (!in->name)
+				continue;
+			if (list && n < cap) {
+				list[n].parent = in->parent_id;
+				list[n].name = in->name; /* transferred */
+				n++;
+				in->name = NULL;
+			} else {
+				free_name(in);
+			}
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	for (size_t i = 0; i < n; i++) {
+		cb(ctx, list[i].parent, list[i].name);
+		sodium_memzero(list[i].name, strlen(list[i].name));
+		free(list[i].name);
+	}
+	free(list);
 }
 
 size_t itable_count(struct itable *t)
@@ -156,6 +238,7 @@ void itable_destroy(struct itable *t)
 		struct inode *in = t->buckets[i];
 		while (in) {
 			struct inode *next = in->next;
+			free_name(in);
 			close(in->fd);
 			pthread_mutex_destroy(&in->lock);
 			free(in);

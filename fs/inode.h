@@ -28,6 +28,8 @@ struct inode {
 	dev_t dev;
 	int fd;                 /* O_PATH, owned */
 	mode_t type;            /* S_IFMT bits */
+	uint64_t parent_id;     /* table lock: node id of the directory ... */
+	char *name;             /* ... and plaintext name the kernel last learned */
 
 	pthread_mutex_t lock;   /* protects the fields below */
 	struct fcontent *fc;    /* regular files, while open */
@@ -56,6 +58,19 @@ uint64_t itable_id(struct itable *t, struct inode *in);
 struct inode *itable_add(struct itable *t, int fd, const struct stat *st);
 /* Drops n lookups; frees the inode at zero. */
 void itable_forget(struct itable *t, struct inode *in, uint64_t n);
+/*
+ * Records the (parent, name) under which the kernel knows an inode, so a
+ * revocation can invalidate that dentry. Only the latest name is kept.
+ */
+void itable_set_name(struct itable *t, struct inode *in, uint64_t parent_id, const char *name);
+/* The same for the inode of st, if the table has it (after a rename). */
+void itable_rename(struct itable *t, const struct stat *st, uint64_t parent_id, const char *name);
+/*
+ * Forgets every recorded name (wiping it) after handing each to cb, called
+ * without the table lock held.
+ */
+void itable_drop_names(struct itable *t, void (*cb)(void *ctx, uint64_t parent, const char *name),
+		       void *ctx);
 /* Number of inodes, root excluded. */
 size_t itable_count(struct itable *t);
 /*

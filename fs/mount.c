@@ -18,6 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <time.h>
+
+#include "fs/control.h"
+#include "fs/ctlpath.h"
+#include "fs/lease.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
 
@@ -29,6 +35,104 @@ void fs_options_default(struct fs_options *o)
 	o->entry_timeout = 1.0;
 	o->attr_timeout = 1.0;
 	o->max_threads = 16;
+	o->lease = 5.0;
+}
+
+/* ---- revocation: what a wipe does to the kernel's caches ---- */
+
+static void inval_entry(void *ctx, uint64_t parent, const char *name)
+{
+	struct fsctx *c = ctx;
+	fuse_lowlevel_notify_inval_entry(c->se, parent, name, strlen(name));
+}
+
+/*
+ * After the keys are wiped: drop every cached page and attribute of every
+ * inode (mapped pages too, so the next touch faults into a read that fails)
+ * and every dentry whose name we know. Runs before revoke returns.
+ */
+static void invalidate_all(void *ctx, enum vol_state why)
+{
+	struct fsctx *c = ctx;
+	size_t max = itable_count(&c->it) + 1, n;
+	uint64_t *ids = malloc(max * sizeof(*ids));
+
+	(void)why;
+	if (ids) {
+		n = itable_ids(&c->it, ids, max);
+		for (size_t i = 0; i < n; i++)
+			fuse_lowlevel_notify_inval_inode(c->se, ids[i], 0, 0);
+		free(ids);
+	}
+	itable_drop_names(&c->it, inval_entry, c);
+}
+
+/* ---- the control socket's view of the mount ---- */
+
+static void ctl_revoke(void *ctx)
+{
+	struct fsctx *c = ctx;
+	if (c->lease)
+		lease_revoke(c->lease);
+}
+
+static int ctl_unlock(void *ctx, char *err, size_t errlen)
+{
+	struct fsctx *c = ctx;
+	if (!c->lease) {
+		snprintf(err, errlen, "this mount has no lease");
+		return KMS_INVALID;
+	}
+	return lease_unlock(c->lease, err, errlen);
+}
+
+static void iso_time(double t, char out[32])
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void *ctl_status(void *ctx)
+{
+	struct fsctx *c = ctx;
+	struct lease_status ls;
+	struct timespec ts;
+	char when[32], exp[32];
+	json_t *o;
+
+	lease_get_status(c->lease, &ls);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	iso_time(c->mounted_at, when);
+	iso_time(wall + (ls.expires_in > 0 ? ls.expires_in : 0), exp);
+	o = json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+		      "state", vol_state_name(ls.state), "revoked_by_command", ls.revoked_by_command,
+		      "provider", c->lease_provider, "key_id", c->lease_key_id,
+		      "volume_id", c->vol->volume_id_hex, "backing", c->vol->backing,
+		      "mountpoint", c->mountpoint, "pid", (int)getpid(), "mounted_at", when);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "lease_seconds", json_real(ls.seconds));
+	json_object_set_new(o, "lease_expires_in", json_real(ls.expires_in > 0 ? ls.expires_in : 0));
+	json_object_set_new(o, "lease_expires_at", ls.expires_in > 0 ? json_string(exp) : json_null());
+	json_object_set_new(o, "last_renewal_ago",
+			    ls.last_renewal_ago >= 0 ? json_real(ls.last_renewal_ago) : json_null());
+	json_object_set_new(o, "last_renewal_latency_ms", json_real(ls.last_latency_ms));
+	json_object_set_new(o, "renewals_ok", json_integer((json_int_t)ls.renewals_ok));
+	json_object_set_new(o, "renewals_failed", json_integer((json_int_t)ls.renewals_failed));
+	json_object_set_new(o, "last_error", json_string(ls.last_error));
+	json_object_set_new(o, "open_files", json_integer(atomic_load(&c->open_files)));
+	json_object_set_new(o, "bytes_read",
+			    json_integer((json_int_t)atomic_load(&c->vol->stats.bytes_read)));
+	json_object_set_new(o, "bytes_written",
+			    json_integer((json_int_t)atomic_load(&c->vol->stats.bytes_written)));
+	json_object_set_new(o, "auth_failures",
+			    json_integer((json_int_t)atomic_load(&c->vol->stats.auth_failures)));
+	json_object_set_new(o, "data_keys_in_memory",
+			    json_integer((json_int_t)keypool_in_use(c->vol->pool)));
+	return o;
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -66,8 +170,8 @@ static void raise_fd_limit(void)
 	}
 }
 
-int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o, char *err,
-	     size_t errlen)
+int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
+	     const struct fs_keeper *keeper, char *err, size_t errlen)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_lowlevel_ops ops;
@@ -93,8 +197,24 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o, 
 	c->entry_timeout = o->entry_timeout;
 	c->attr_timeout = o->attr_timeout;
 	c->chown_new = geteuid() == 0;
+	if ((r = ctl_canonical(mountpoint, c->mountpoint)) < 0) {
+		snprintf(err, errlen, "cannot use mount point '%s': %s", mountpoint, strerror(-r));
+		free(c);
+		return r;
+	}
+	snprintf(c->lease_provider, sizeof(c->lease_provider), "%s", kms_provider_name(keeper->key));
+	snprintf(c->lease_key_id, sizeof(c->lease_key_id), "%s", kms_key_id(keeper->key));
 	if ((r = itable_init(&c->it, v->root_fd)) < 0) {
 		snprintf(err, errlen, "cannot set up the inode table: %s", strerror(-r));
+		free(c);
+		return r;
+	}
+	struct control_ops cops = {.revoke = ctl_revoke, .unlock = ctl_unlock, .status = ctl_status,
+				   .ctx = c};
+	c->control = control_open(c->mountpoint, &cops, err, errlen);
+	if (!c->control) {
+		r = -EIO;
+		itable_destroy(&c->it);
 		free(c);
 		return r;
 	}
@@ -146,7 +266,21 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o, 
 			goto out_unmount;
 		}
 	}
-	log_info("mounted '%s' on '%s'", v->backing, mountpoint);
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		c->mounted_at = (double)ts.tv_sec;
+	}
+	/* threads only now: fuse_daemonize() forked */
+	struct lease_cfg lc = {.seconds = o->lease, .key = keeper->key, .blob = keeper->blob,
+			       .bloblen = keeper->bloblen, .on_wipe = invalidate_all, .ctx = c};
+	c->lease = lease_start(v, &lc);
+	if (!c->lease || control_run(c->control) != 0) {
+		log_err("cannot start the lease and control threads: %s", strerror(errno));
+		r = -EIO;
+		goto out_unmount;
+	}
+	log_info("mounted '%s' on '%s', lease %.1fs", v->backing, mountpoint, o->lease);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		r = -ENOMEM;
@@ -163,6 +297,10 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o, 
 		log_err("FUSE loop ended with error: %s", strerror(-r));
 	fuse_loop_cfg_destroy(cfg);
 out_unmount:
+	control_stop(c->control);
+	c->control = NULL;
+	lease_stop(c->lease);
+	c->lease = NULL;
 	if (mounted)
 		fuse_session_unmount(se);
 out_signals:
@@ -170,6 +308,7 @@ out_signals:
 out:
 	if (se)
 		fuse_session_destroy(se);
+	control_stop(c->control);
 	fuse_opt_free_args(&args);
 	/* keys are wiped by the caller's vol_close(); the table holds none */
 	itable_destroy(&c->it);

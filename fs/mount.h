@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "fs/vol.h"
+#include "kms/kms.h"
 
 struct fs_options {
 	int foreground;
@@ -18,17 +19,26 @@ struct fs_options {
 	double entry_timeout; /* seconds the kernel may cache a name */
 	double attr_timeout;  /* seconds the kernel may cache attributes */
 	unsigned max_threads; /* FUSE worker threads */
+	double lease;         /* seconds the key may be used without the provider's word */
+};
+
+/* The key slot that unlocked the volume: the lease renews through it. */
+struct fs_keeper {
+	struct kms_key *key;
+	const uint8_t *blob;
+	size_t bloblen;
 };
 
 void fs_options_default(struct fs_options *o);
 
 /*
  * Mounts v (unlocked) on mountpoint, detaches from the terminal unless
- * foreground, and serves requests until unmounted or signalled. Returns 0
+ * foreground, and serves requests until unmounted or signalled; meanwhile
+ * renews the lease through keeper and serves the control socket. Returns 0
  * after a clean unmount; -errno with a one-line err (errlen bytes) when the
  * mount could not be made (nothing was mounted then).
  */
-int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o, char *err,
-	     size_t errlen);
+int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
+	     const struct fs_keeper *keeper, char *err, size_t errlen);
 
 #endif

@@ -75,7 +75,16 @@ int ops_dirid(struct fsctx *c, struct inode *dir, uint8_t dirid[BYOKFS_DIR_ID_BY
 	return r;
 }
 
-int ops_entry(struct fsctx *c, struct inode *dir, const char *entry, struct fuse_entry_param *e)
+int ops_check_unlocked(struct fsctx *c)
+{
+	int r = vol_gate_enter(c->vol);
+	if (r == 0)
+		vol_gate_leave(c->vol);
+	return r;
+}
+
+int ops_entry(struct fsctx *c, struct inode *dir, const char *entry, const char *name,
+	      struct fuse_entry_param *e)
 {
 	struct inode *in;
 	struct stat st;
@@ -93,6 +102,8 @@ int ops_entry(struct fsctx *c, struct inode *dir, const char *entry, struct fuse
 	in = itable_add(&c->it, fd, &st);
 	if (!in)
 		return -ENOMEM;
+	if (name)
+		itable_set_name(&c->it, in, itable_id(&c->it, dir), name);
 	ops_fix_attr(c, in, &st);
 	e->ino = itable_id(&c->it, in);
 	e->attr = st;
@@ -145,7 +156,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int r = dir_bname(c, ino_of(req, parent), name, &b);
 
 	if (r == 0)
-		r = ops_entry(c, ino_of(req, parent), b.entry, &e);
+		r = ops_entry(c, ino_of(req, parent), b.entry, name, &e);
 	if (r == -ENOENT) {
 		/* a negative entry the kernel may cache for entry_timeout */
 		memset(&e, 0, sizeof(e));
@@ -176,7 +187,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int r;
 
 	(void)fi;
-	r = ops_getattr_in(c, ino_of(req, ino), &st);
+	/* after a revocation only the root answers, so fusermount3 -u works */
+	r = ino == FUSE_ROOT_ID ? 0 : ops_check_unlocked(c);
+	if (r == 0)
+		r = ops_getattr_in(c, ino_of(req, ino), &st);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -214,8 +228,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct fhandle *fh = fi ? (struct fhandle *)(uintptr_t)fi->fh : NULL;
 	char proc[64];
 	struct stat st;
-	int r = 0;
+	int r = ops_check_unlocked(c);
 
+	if (r < 0)
+		goto out;
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		procpath(proc, in->fd);
 		if (chmod(proc, attr->st_mode & 07777) < 0) {
@@ -374,7 +390,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 			continue;
 		}
 		q->enclen = bname_encoding(dirfd(d->dp), de->d_name, q->enc);
-		if (plus && q->enclen > 0 && ops_entry(c, dir, de->d_name, &q->e) == 0)
+		if (plus && q->enclen > 0 && ops_entry(c, dir, de->d_name, NULL, &q->e) == 0)
 			q->looked_up = 1;
 	}
 	/* phase 2, under the gate: decrypt names and fill the reply */
@@ -390,6 +406,9 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 				q->enclen = -1;
 			} else {
 				shown = name;
+				if (q->looked_up)
+					itable_set_name(&c->it, itable_get(&c->it, q->e.ino),
+							itable_id(&c->it, dir), name);
 			}
 		}
 		if (q->enclen < 0) {
@@ -511,7 +530,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	close(fd);
 	ops_chown_new(req, dir, b.entry);
-	r = ops_entry(c, dir, b.entry, &e);
+	r = ops_entry(c, dir, b.entry, name, &e);
 	goto out;
 out_side:
 	if (b.is_long && r != -EEXIST)
@@ -645,6 +664,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	/* after an exchange both names still exist, with their side files */
 	if (ob.is_long && !(flags & RENAME_EXCHANGE))
 		bname_remove_side(od->fd, &ob);
+	/* keep the names revocation will invalidate in step with the kernel's */
+	struct stat st;
+	if (fstatat(nd->fd, nb.entry, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		itable_rename(&c->it, &st, itable_id(&c->it, nd), newname);
+	if ((flags & RENAME_EXCHANGE) && fstatat(od->fd, ob.entry, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		itable_rename(&c->it, &st, itable_id(&c->it, od), name);
 	r = 0;
 	goto out;
 out_restore:
@@ -680,7 +705,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 			bname_remove_side(nd->fd, &b);
 		goto out;
 	}
-	r = ops_entry(c, nd, b.entry, &e);
+	r = ops_entry(c, nd, b.entry, newname, &e);
 out:
 	ops_reply_entry(req, r, &e);
 }
@@ -720,7 +745,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 		goto out;
 	}
 	ops_chown_new(req, dir, b.entry);
-	r = ops_entry(c, dir, b.entry, &e);
+	r = ops_entry(c, dir, b.entry, name, &e);
 out:
 	free(enc);
 	ops_reply_entry(req, r, &e);
@@ -804,7 +829,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		goto out;
 	}
 	ops_chown_new(req, dir, b.entry);
-	r = ops_entry(c, dir, b.entry, &e);
+	r = ops_entry(c, dir, b.entry, name, &e);
 out:
 	ops_reply_entry(req, r, &e);
 }

@@ -184,7 +184,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		}
 		ops_chown_new(req, dir, b.entry);
 	}
-	if ((r = ops_entry(c, dir, b.entry, &e)) < 0)
+	if ((r = ops_entry(c, dir, b.entry, name, &e)) < 0)
 		goto fail;
 	in = itable_get(&c->it, e.ino);
 	if (!created)

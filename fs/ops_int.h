@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include <limits.h>
+
 #include "fs/content.h"
 #include "fs/inode.h"
 #include "fs/names.h"
@@ -23,6 +25,12 @@ struct fsctx {
 	double attr_timeout;
 	int chown_new;            /* running as root: give new objects to the caller */
 	atomic_int open_files;
+	struct lease *lease;      /* NULL when the mount has no lease (tests of the core) */
+	struct control *control;
+	char mountpoint[PATH_MAX];
+	char lease_provider[32];
+	char lease_key_id[1024];
+	double mounted_at;        /* wall clock */
 };
 
 /* An open regular file. */
@@ -56,8 +64,12 @@ void ops_fix_attr(struct fsctx *c, struct inode *in, struct stat *st);
 int ops_dirid(struct fsctx *c, struct inode *dir, uint8_t dirid[BYOKFS_DIR_ID_BYTES]);
 /*
  * Looks up the backing entry `entry` in dir and fills e (counts a lookup).
+ * name, when known, is the plaintext name, recorded for cache invalidation.
  */
-int ops_entry(struct fsctx *c, struct inode *dir, const char *entry, struct fuse_entry_param *e);
+int ops_entry(struct fsctx *c, struct inode *dir, const char *entry, const char *name,
+	      struct fuse_entry_param *e);
+/* 0, or -EKEYREVOKED when the volume is not unlocked. */
+int ops_check_unlocked(struct fsctx *c);
 /* Gives a new backing object to the caller when running as root. */
 void ops_chown_new(fuse_req_t req, struct inode *dir, const char *entry);
 /* Reply helpers: 0 or -errno from the core, one reply. */

@@ -8,7 +8,8 @@
  * moved to another volume. Every failure is classed:
  *   KMS_DENIED     the key is gone, disabled or refused: access is revoked;
  *   KMS_TRANSIENT  the provider could not answer (network, throttling): retry;
- *   KMS_INVALID    the key name or configuration is wrong: a user error.
+ *   KMS_INVALID    the key name, the configuration or the wrapped key is
+ *                  malformed: a user error, or a damaged key slot.
  *
  * Calling sequence:
  *   kms_open(spec) -> kms_wrap()/kms_unwrap()/kms_check() ... -> kms_close()

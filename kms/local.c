@@ -167,7 +167,9 @@ static enum kms_status local_unwrap(void *state, const char *context, const uint
 
 	make_ad(context, ad, sizeof(ad));
 	if (bloblen != KMS_KEY_BYTES + SEAL_OVERHEAD)
-		return kms_fail(err, KMS_DENIED, "wrapped key has the wrong size for provider 'local'");
+		return kms_fail(err, KMS_INVALID,
+				"wrapped key is %zu bytes, not %d: the key slot is damaged", bloblen,
+				KMS_KEY_BYTES + SEAL_OVERHEAD);
 	pthread_mutex_lock(&lk->lock);
 	s = read_key(lk, err);
 	if (s == KMS_OK &&

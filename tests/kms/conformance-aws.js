@@ -297,11 +297,14 @@ async function main() {
     truthy(Math.abs(cl.config.systemClockOffset) < 5000, `corrected systemClockOffset ${cl.config.systemClockOffset}`);
   });
 
-  await checks.check('Server clock 10 min ahead (admin clock) -> InvalidSignatureException', async () => {
+  await checks.check('Server clock 10 min ahead (admin clock) -> InvalidSignatureException; the SDK adopts our Date and retries', async () => {
     await admin('clock', { offsetSeconds: 600 });
     try {
       const e = await expectKms(() => send(new kms.DescribeKeyCommand({ KeyId: id1 }), client()), 'InvalidSignatureException');
       truthy(e.message.startsWith('Signature expired: '), `message: ${e.message}`);
+      const cl = client({ maxAttempts: 2 });
+      await send(new kms.DescribeKeyCommand({ KeyId: id1 }), cl);
+      truthy(Math.abs(cl.config.systemClockOffset - 600e3) < 5000, `systemClockOffset follows the server Date header (${cl.config.systemClockOffset})`);
     } finally {
       await admin('clock', { offsetSeconds: 0 });
     }

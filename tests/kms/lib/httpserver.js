@@ -18,7 +18,8 @@ function writeFileAtomic(file, text) {
   fs.renameSync(tmp, file);
 }
 
-// opts: {name, host, port, tls: {certFile, keyFile} | null, portFile, handler}
+// opts: {name, host, port, tls: {certFile, keyFile} | null, portFile, handler,
+//        clientError?(err, socket) -> true if it took the socket over}
 // handler(req, res) is called for every request.
 function listen(opts) {
   let server;
@@ -41,6 +42,7 @@ function listen(opts) {
     s.on('close', () => sockets.delete(s));
   });
   server.on('clientError', (err, socket) => {
+    if (opts.clientError && opts.clientError(err, socket)) return;
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* Control socket paths (see ctlpath.h). */
+#include "fs/ctlpath.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int ctl_canonical(const char *mp, char out[PATH_MAX])
+{
+	char buf[PATH_MAX], parent[PATH_MAX];
+	size_t n;
+	char *slash, *base;
+
+	if (snprintf(buf, sizeof(buf), "%s", mp) >= (int)sizeof(buf) || !*buf)
+		return -ENAMETOOLONG;
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if (!strcmp(buf, "/")) {
+		strcpy(out, "/");
+		return 0;
+	}
+	slash = strrchr(buf, '/');
+	if (!slash) {
+		base = buf;
+		strcpy(parent, ".");
+	} else {
+		*slash = '\0';
+		base = slash + 1;
+		snprintf(parent, sizeof(parent), "%s", slash == buf ? "/" : buf);
+	}
+	if (!strcmp(base, ".") || !strcmp(base, "..")) {
+		/* resolve fully: the parent side of such a path is ambiguous */
+		if (!realpath(mp, out))
+			return -errno;
+		return 0;
+	}
+	char real[PATH_MAX];
+	if (!realpath(parent, real))
+		return -errno;
+	if (snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void ctl_own_dir(char out[PATH_MAX])
+{
+	const char *env = getenv("BYOKFS_RUN_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (env && *env)
+		snprintf(out, PATH_MAX, "%s", env);
+	else if (geteuid() == 0)
+		snprintf(out, PATH_MAX, "/run/byokfs");
+	else if (xdg && *xdg == '/')
+		snprintf(out, PATH_MAX, "%s/byokfs", xdg);
+	else
+		snprintf(out, PATH_MAX, "/tmp/byokfs-%u", (unsigned)geteuid());
+}
+
+void ctl_sock_name(const char *canonical, char out[64])
+{
+	uint8_t h[16];
+	char hex[33];
+
+	crypto_generichash(h, sizeof(h), (const uint8_t *)canonical, strlen(canonical), NULL, 0);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, 64, "%s.sock", hex);
+}
+
+static int try_dir(const char *dir, const char *name, char out[PATH_MAX])
+{
+	struct stat st;
+	if (snprintf(out, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return lstat(out, &st) == 0 && S_ISSOCK(st.st_mode) ? 0 : -ENOENT;
+}
+
+int ctl_find(const char *canonical, char out[PATH_MAX])
+{
+	char name[64], dir[PATH_MAX];
+	const char *env = getenv("BYOKFS_RUN_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+	static const char *patterns[] = {"/run/user/*/byokfs", "/tmp/byokfs-*"};
+
+	ctl_sock_name(canonical, name);
+	if (env && *env && try_dir(env, name, out) == 0)
+		return 0;
+	if (try_dir("/run/byokfs", name, out) == 0)
+		return 0;
+	if (xdg && *xdg == '/') {
+		snprintf(dir, sizeof(dir), "%s/byokfs", xdg);
+		if (try_dir(dir, name, out) == 0)
+			return 0;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/byokfs-%u", (unsigned)geteuid());
+	if (try_dir(dir, name, out) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+		if (glob(patterns[i], GLOB_ONLYDIR, NULL, &g) != 0)
+			continue;
+		for (size_t k = 0; k < g.gl_pathc; k++) {
+			if (try_dir(g.gl_pathv[k], name, out) == 0) {
+				globfree(&g);
+				return 0;
+			}
+		}
+		globfree(&g);
+	}
+	return -ENOENT;
+}
