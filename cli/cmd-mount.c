@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "crypto/secmem.h"
 #include "fs/log.h"
 #include "fs/mount.h"
 
@@ -140,6 +141,9 @@ int cmd_mount(int argc, char **argv)
 		return r == -EBADMSG || r == -ENOENT || r == -ENOTSUP ? EXIT_VOLUME : EXIT_ERROR;
 	}
 	code = cli_unlock(&v, keyspec, &key, &slot);
+	/* this frame's callees handled keys; fs_serve's frame will lie over
+	 * that stack and keep it alive for the life of the mount */
+	secmem_wipe_stack();
 	if (code != EXIT_OK)
 		goto out;
 	struct fs_keeper keeper = {.key = key, .blob = v.desc.slots[slot].wrapped,

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* byokfs: the command table and dispatcher (wireguard-tools style). */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,10 +50,7 @@ int main(int argc, char **argv)
 			cli_error("cannot initialise libsodium");
 			return EXIT_ERROR;
 		}
-		/* once, before any thread exists */
-		curl_global_init(CURL_GLOBAL_DEFAULT);
 		r = commands[i].fn(argc - 1, argv + 1);
-		curl_global_cleanup();
 		return r;
 	}
 	cli_error("unknown command '%s'", argv[1]);

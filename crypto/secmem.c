@@ -20,6 +20,28 @@ int secmem_init(void)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
+#define STACK_WIPE_BYTES 16384
+
+__attribute__((noinline)) void secmem_wipe_stack(void)
+{
+	unsigned char buf[STACK_WIPE_BYTES];
+
+	sodium_memzero(buf, sizeof(buf));
+	__asm__ __volatile__("" : : "r"(buf) : "memory");
+#if defined(__x86_64__)
+	/* libsodium's SIMD code leaves keys in vector registers, which a signal
+	 * frame or the lazy-binding trampoline would save to the stack */
+	if (__builtin_cpu_supports("avx"))
+		__asm__ __volatile__("vzeroall" ::: "memory");
+	else
+		__asm__ __volatile__("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\t"
+				     "pxor %%xmm2, %%xmm2\n\tpxor %%xmm3, %%xmm3\n\t"
+				     "pxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+				     "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7" ::: "memory",
+				     "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");
+#endif
+}
+
 void *secmem_alloc(size_t len)
 {
 	void *p = sodium_malloc(len);

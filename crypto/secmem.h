@@ -22,6 +22,15 @@ int secmem_init(void);
 void *secmem_alloc(size_t len);
 void secmem_free(void *p);
 
+/*
+ * Wipes the stack below the caller. libsodium's primitives leave key
+ * material in dead stack frames (BLAKE2b's padded key block, ChaCha20's
+ * partial-block copy of a short plaintext such as an unwrapped key); call
+ * this after every section that used a key, from the function that called
+ * the primitives (or its caller), so the wipe covers their frames.
+ */
+void secmem_wipe_stack(void);
+
 struct keypool;
 
 /* A pool of fixed-size slots of slot_size bytes (rounded up to 64). */

@@ -87,6 +87,7 @@ int vol_unlock(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES])
 	vkeys_derive(k, vkey);
 	if (vdesc_verify(&v->desc, k->desc_mac) != 0) {
 		secmem_free(k);
+		secmem_wipe_stack();
 		return -EBADMSG;
 	}
 	pthread_rwlock_wrlock(&v->gate);
@@ -95,6 +96,7 @@ int vol_unlock(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES])
 	atomic_store(&v->state, VOL_UNLOCKED);
 	pthread_rwlock_unlock(&v->gate);
 	secmem_free(k);
+	secmem_wipe_stack();
 	r = 0;
 	return r;
 }
@@ -109,6 +111,7 @@ void vol_wipe(struct vol *v, enum vol_state state)
 		keypool_wipe_all(v->pool);
 	atomic_fetch_add(&v->key_gen, 1);
 	pthread_rwlock_unlock(&v->gate);
+	secmem_wipe_stack();
 }
 
 int vol_gate_enter(struct vol *v)
@@ -124,6 +127,8 @@ int vol_gate_enter(struct vol *v)
 void vol_gate_leave(struct vol *v)
 {
 	pthread_rwlock_unlock(&v->gate);
+	/* the primitives just called left key material in dead stack frames */
+	secmem_wipe_stack();
 }
 
 int vol_key_matches(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES])

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/secmem.h"
+
 extern const struct kms_provider kms_local;
 
 /* The only list of providers. */
@@ -97,7 +99,9 @@ enum kms_status kms_wrap(struct kms_key *key, const char *context,
 	atomic_fetch_add(&calls, 1);
 	err->status = KMS_OK;
 	err->msg[0] = '\0';
-	return key->prov->wrap(key->state, context, vkey, blob, bloblen, err);
+	enum kms_status s = key->prov->wrap(key->state, context, vkey, blob, bloblen, err);
+	secmem_wipe_stack(); /* the provider handled the master and volume keys */
+	return s;
 }
 
 enum kms_status kms_unwrap(struct kms_key *key, const char *context, const uint8_t *blob,
@@ -106,7 +110,9 @@ enum kms_status kms_unwrap(struct kms_key *key, const char *context, const uint8
 	atomic_fetch_add(&calls, 1);
 	err->status = KMS_OK;
 	err->msg[0] = '\0';
-	return key->prov->unwrap(key->state, context, blob, bloblen, vkey, err);
+	enum kms_status s = key->prov->unwrap(key->state, context, blob, bloblen, vkey, err);
+	secmem_wipe_stack(); /* the provider handled the master and volume keys */
+	return s;
 }
 
 int kms_watch_fd(struct kms_key *key)

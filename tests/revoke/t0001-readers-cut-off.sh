@@ -1,0 +1,65 @@
+# byokfs revoke with 7 readers streaming through descriptors opened before,
+# one reader touching a shared mmap, and an appender: every read started
+# after revoke returned fails with EKEYREVOKED, the mmap reader gets SIGBUS,
+# no read started after revoke returned gets data; afterwards a file read into
+# the page cache before cannot be read, ls and stat fail, new opens and writes
+# fail; fusermount3 -u works; after unlock every line the appender was told
+# it wrote is intact and nothing else is there.
+. "$(dirname "$0")/../lib.sh"
+harness=$BYOKFS_TOP/build/tools/revoke-harness
+[[ -x $harness ]] || fail "missing $harness (make tools)"
+vol_setup
+for i in 1 2 3 4 5 6 7 8; do head -c 3000000 /dev/urandom > "$PLAIN/f$i"; done
+head -c 200000 /dev/urandom > "$PLAIN/cached"
+sha_cached=$(sha "$PLAIN/cached")
+cat "$PLAIN/cached" > /dev/null                 # now in the page cache
+readers=()
+for i in 1 2 3 4 5 6 7; do readers+=(-r "$PLAIN/f$i"); done
+out=$("$harness" "${readers[@]}" -m "$PLAIN/f8" -a "$PLAIN/prompts.jsonl" -A "$T/acked" -w 500 \
+      -- "$BYOKFS" revoke "$PLAIN") || fail "harness: $out"
+note "$out"
+python3 - "$out" <<'PY' || fail "harness report"
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["cmd_rc"] == 0, "revoke exited %d" % r["cmd_rc"]
+assert r["violations"] == 0 and r["all_cut_off"], r
+for rd in r["readers"]:
+    want = "SIGBUS" if rd["mmap"] else "EKEYREVOKED"
+    assert rd["errno"] == want, "%s ended with %s, want %s" % (rd["file"], rd["errno"], want)
+    # it read data while the mount was unlocked: the test measured something
+    assert rd["last_ok_start_ms"] > -400, "%s never read before revoke" % rd["file"]
+assert r["appender"]["errno"] == "EKEYREVOKED", r["appender"]
+assert r["appender"]["acked"] > 10, "appender wrote too little to check"
+PY
+
+expect_errno "Key has been revoked" cat "$PLAIN/cached"
+expect_errno "Key has been revoked" ls "$PLAIN"
+expect_errno "Key has been revoked" stat "$PLAIN/f1"
+expect_errno "Key has been revoked" sh -c "echo x > '$PLAIN/new'"
+expect_errno "Key has been revoked" sh -c "echo x >> '$PLAIN/f1'"
+expect_errno "Key has been revoked" cat "$PLAIN/does-not-exist"
+[[ $("$BYOKFS" status --json "$PLAIN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])') == revoked ]] ||
+  fail "status does not say revoked"
+
+"$BYOKFS" unlock "$PLAIN" || fail "unlock"
+[[ $(sha "$PLAIN/cached") == "$sha_cached" ]] || fail "cached file wrong after unlock"
+acked=$(cat "$T/acked")
+python3 - "$PLAIN/prompts.jsonl" "$acked" <<'PY' || fail "appended lines"
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"", "file does not end with a newline"
+lines = lines[:-1]
+acked = int(sys.argv[2])
+assert len(lines) == acked, "%d lines on disk, %d acknowledged" % (len(lines), acked)
+for i, l in enumerate(lines, 1):
+    body, _, ck = l.rpartition(b" ")
+    h = 5381
+    for c in body:
+        h = (h * 33 + c) & 0xFFFFFFFFFFFFFFFF
+    assert int(ck, 16) == h & 0xFFFFFFFF, "line %d damaged: %r" % (i, l)
+    assert body.startswith(b"line %08d " % i), "line %d out of order: %r" % (i, l)
+PY
+"$BYOKFS" revoke "$PLAIN"
+vol_umount || fail "fusermount3 -u after revoke"
+mountpoint -q "$PLAIN" && fail "still mounted"
+exit 0
