@@ -25,7 +25,7 @@ int cli_control(const char *mountpoint, const char *cmd, json_t **reply)
 
 	*reply = NULL;
 	if ((r = ctl_canonical(mountpoint, canon)) < 0) {
-		cli_error("cannot use '%s': %s", mountpoint, strerror(-r));
+		cli_error("no byokfs mount at '%s': %s", mountpoint, strerror(-r));
 		return EXIT_NOT_MOUNTED;
 	}
 	if (ctl_find(canon, path) < 0 || strlen(path) >= sizeof(sa.sun_path)) {

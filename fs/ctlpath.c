@@ -11,6 +11,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Removes "//", "/./" and "dir/.." from an absolute path, without lookups. */
+static void lexical_normalise(const char *in, char out[PATH_MAX])
+{
+	char buf[PATH_MAX], *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	out[0] = '\0';
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			char *slash = strrchr(out, '/');
+			n = slash ? (size_t)(slash - out) : 0;
+			out[n] = '\0';
+			continue;
+		}
+		n += (size_t)snprintf(out + n, PATH_MAX - n, "/%s", c);
+	}
+	if (!out[0])
+		strcpy(out, "/");
+}
+
 int ctl_canonical(const char *mp, char out[PATH_MAX])
 {
 	char buf[PATH_MAX], parent[PATH_MAX];
@@ -42,8 +65,13 @@ int ctl_canonical(const char *mp, char out[PATH_MAX])
 		return 0;
 	}
 	char real[PATH_MAX];
-	if (!realpath(parent, real))
-		return -errno;
+	if (!realpath(parent, real)) {
+		/* a parent we may not search (another user's 0700 directory):
+		 * use the absolute path as written, normalised */
+		if ((errno != EACCES && errno != EPERM) || parent[0] != '/')
+			return -errno;
+		lexical_normalise(parent, real);
+	}
 	if (snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;
