@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -148,6 +149,12 @@ out:
 static void *accept_main(void *arg)
 {
 	struct control *c = arg;
+
+	/* a revocation must not wait behind the readers it cuts off: run the
+	 * control threads (they inherit this) at the highest normal priority
+	 * when allowed (root, CAP_SYS_NICE); otherwise as we are */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), -20) < 0)
+		log_debug("control thread keeps its priority: %s", strerror(errno));
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
