@@ -219,7 +219,7 @@ static int content_key(struct vol *v, struct fcontent *fc)
 	return r;
 }
 
-int content_init(struct vol *v, struct fcontent *fc, int fd, int writable)
+int content_init(struct vol *v, struct fcontent *fc, int fd, int writable, int truncating)
 {
 	uint8_t raw[FHDR_BYTES];
 	struct stat st;
@@ -265,6 +265,13 @@ int content_init(struct vol *v, struct fcontent *fc, int fd, int writable)
 		uint64_t nfull = body / vol_slot_size(v), rem = body % vol_slot_size(v);
 		fc->tail_bad = body == 0 || (rem > 0 && rem < v->overhead) ||
 			       (rem == v->overhead && nfull > 0);
+	}
+	if (fc->tail_bad && fc->size == 0 && !truncating) {
+		/* nothing readable, and the kernel sends no read for an empty
+		 * file: refuse the open itself (O_TRUNC may still start afresh) */
+		log_auth_failure(v, fc, "final block (missing)", UINT64_MAX);
+		r = -EIO;
+		goto fail;
 	}
 	if ((r = vol_gate_enter(v)) < 0)
 		goto fail;

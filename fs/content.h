@@ -49,10 +49,12 @@ uint64_t content_backing_size(const struct vol *v, uint64_t plain_size);
 
 /*
  * Takes ownership of fd, reads the header, authenticates it and loads the
- * data key. Returns 0, -EIO (damaged header, logged), -EKEYREVOKED, -errno.
+ * data key. Returns 0, -EIO (damaged header, or nothing readable: a file
+ * cut after its header; logged), -EKEYREVOKED, -errno. truncating: the
+ * caller truncates to zero next, so a damaged tail is no reason to refuse.
  * On failure fd is closed and fc needs no release.
  */
-int content_init(struct vol *v, struct fcontent *fc, int fd, int writable);
+int content_init(struct vol *v, struct fcontent *fc, int fd, int writable, int truncating);
 
 /*
  * Replaces the backing fd (e.g. read-only by read-write). Caller ensures

@@ -38,6 +38,8 @@ struct control {
 	pthread_cond_t idle;
 	int active;        /* protected by lock: connections being served */
 	int running;
+	dev_t sock_dev;    /* the socket file we made, so we never remove a successor's */
+	ino_t sock_ino;
 };
 
 static char *reply_error(const char *msg)
@@ -241,9 +243,11 @@ struct control *control_open(const char *canonical, const struct control_ops *op
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		goto fail_errno;
-	/* a stale socket of a mount that died is ours to replace */
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		snprintf(err, errlen, "another byokfs already serves '%s' (socket '%s')", canonical, c->path);
+	/* a socket that answers belongs to a mount that is still there, or to
+	 * a daemon still winding down after its unmount: only the first is a
+	 * conflict; a stale socket of a mount that died is ours to replace */
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && ctl_is_mounted(canonical)) {
+		snprintf(err, errlen, "'%s' is already a byokfs mount", canonical);
 		goto fail;
 	}
 	close(c->fd);
@@ -257,6 +261,11 @@ struct control *control_open(const char *canonical, const struct control_ops *op
 	umask(old);
 	if (r < 0 || chmod(c->path, 0666) < 0 || listen(c->fd, 16) < 0)
 		goto fail_errno;
+	struct stat st;
+	if (lstat(c->path, &st) < 0)
+		goto fail_errno;
+	c->sock_dev = st.st_dev;
+	c->sock_ino = st.st_ino;
 	if (pipe2(c->stop_pipe, O_CLOEXEC) < 0)
 		goto fail_errno;
 	return c;
@@ -296,7 +305,9 @@ void control_stop(struct control *c)
 		pthread_cond_wait(&c->idle, &c->lock);
 	pthread_mutex_unlock(&c->lock);
 	close(c->fd);
-	unlink(c->path);
+	struct stat st;
+	if (lstat(c->path, &st) == 0 && st.st_dev == c->sock_dev && st.st_ino == c->sock_ino)
+		unlink(c->path);
 	close(c->stop_pipe[0]);
 	close(c->stop_pipe[1]);
 	free(c);

@@ -142,3 +142,52 @@ int ctl_find(const char *canonical, char out[PATH_MAX])
 	}
 	return -ENOENT;
 }
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+int ctl_is_mounted(const char *canonical)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root MOUNTPOINT options ... - FSTYPE source ... */
+		char *save = NULL, *mp = NULL, *tok;
+		int field = 0, after_dash = 0;
+		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+			field++;
+			if (field == 5)
+				mp = tok;
+			if (after_dash) {
+				if (mp && !strcmp(tok, "fuse.byokfs")) {
+					unescape(mp);
+					found = !strcmp(mp, canonical);
+				}
+				break;
+			}
+			if (!strcmp(tok, "-"))
+				after_dash = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}

@@ -30,4 +30,7 @@ void ctl_sock_name(const char *canonical, char out[64]);
  */
 int ctl_find(const char *canonical, char out[PATH_MAX]);
 
+/* 1 if a byokfs filesystem is mounted at the canonical path now, else 0. */
+int ctl_is_mounted(const char *canonical);
+
 #endif

@@ -194,6 +194,7 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	if (!c)
 		return -ENOMEM;
 	c->vol = v;
+	ops_handles_init(c);
 	c->entry_timeout = o->entry_timeout;
 	c->attr_timeout = o->attr_timeout;
 	c->chown_new = geteuid() == 0;
@@ -310,6 +311,10 @@ out:
 		fuse_session_destroy(se);
 	control_stop(c->control);
 	fuse_opt_free_args(&args);
+	/* the kernel drops RELEASEs still queued at unmount: free those handles
+	 * (and wipe their data keys) ourselves */
+	ops_release_all_files(c);
+	ops_release_all_dirs(c);
 	/* keys are wiped by the caller's vol_close(); the table holds none */
 	itable_destroy(&c->it);
 	free(c);

@@ -255,7 +255,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		}
 		if (fh && fh->fc->writable) {
 			r = content_truncate(c->vol, fh->fc, (uint64_t)attr->st_size);
-		} else if ((r = ops_content_get(c, in, 1, &fc)) == 0) {
+		} else if ((r = ops_content_get(c, in, 1, attr->st_size == 0, &fc)) == 0) {
 			r = content_truncate(c->vol, fc, (uint64_t)attr->st_size);
 			ops_content_put(c, in);
 		}
@@ -278,6 +278,7 @@ out:
 /* ---- directories ---- */
 
 struct dirhandle {
+	struct hlink link;     /* first: container of */
 	DIR *dp;
 	long offset;           /* position of the next entry in dp */
 	int decrypt_logged;
@@ -317,7 +318,19 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fi->fh = (uintptr_t)d;
+	ops_handle_add(c, &c->dirs, &d->link);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
+		ops_handle_del(c, &d->link);
+		closedir(d->dp);
+		free(d);
+	}
+}
+
+void ops_release_all_dirs(struct fsctx *c)
+{
+	while (c->dirs.next != &c->dirs) {
+		struct dirhandle *d = (struct dirhandle *)(void *)c->dirs.next;
+		ops_handle_del(c, &d->link);
 		closedir(d->dp);
 		free(d);
 	}
@@ -485,6 +498,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct dirhandle *d = (struct dirhandle *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	ops_handle_del(ctx_of(req), &d->link);
 	closedir(d->dp);
 	free(d);
 	fuse_reply_err(req, 0);

@@ -48,7 +48,8 @@ static int reopen(struct inode *in, int want_write, int *writable)
 	return fd;
 }
 
-int ops_content_get(struct fsctx *c, struct inode *in, int want_write, struct fcontent **out)
+int ops_content_get(struct fsctx *c, struct inode *in, int want_write, int truncating,
+		    struct fcontent **out)
 {
 	int r = 0, fd, writable = 0;
 
@@ -79,7 +80,7 @@ int ops_content_get(struct fsctx *c, struct inode *in, int want_write, struct fc
 		r = -ENOMEM;
 		goto out;
 	}
-	r = content_init(c->vol, fc, fd, writable);
+	r = content_init(c->vol, fc, fd, writable, truncating);
 	if (r < 0) {
 		free(fc);
 		goto out;
@@ -110,6 +111,32 @@ void ops_content_put(struct fsctx *c, struct inode *in)
 	}
 }
 
+void ops_handles_init(struct fsctx *c)
+{
+	pthread_mutex_init(&c->handles_lock, NULL);
+	c->files.prev = c->files.next = &c->files;
+	c->dirs.prev = c->dirs.next = &c->dirs;
+}
+
+void ops_handle_add(struct fsctx *c, struct hlink *list, struct hlink *h)
+{
+	pthread_mutex_lock(&c->handles_lock);
+	h->next = list->next;
+	h->prev = list;
+	list->next->prev = h;
+	list->next = h;
+	pthread_mutex_unlock(&c->handles_lock);
+}
+
+void ops_handle_del(struct fsctx *c, struct hlink *h)
+{
+	pthread_mutex_lock(&c->handles_lock);
+	h->prev->next = h->next;
+	h->next->prev = h->prev;
+	h->prev = h->next = h;
+	pthread_mutex_unlock(&c->handles_lock);
+}
+
 static int wants_write(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
@@ -125,7 +152,7 @@ static int open_handle(struct fsctx *c, struct inode *in, struct fuse_file_info 
 	if ((r = vol_gate_enter(c->vol)) < 0)
 		return r;
 	vol_gate_leave(c->vol);
-	if ((r = ops_content_get(c, in, wants_write(fi->flags), &fc)) < 0)
+	if ((r = ops_content_get(c, in, wants_write(fi->flags), (fi->flags & O_TRUNC) != 0, &fc)) < 0)
 		return r;
 	if ((fi->flags & O_TRUNC) && (r = content_truncate(c->vol, fc, 0)) < 0) {
 		ops_content_put(c, in);
@@ -140,13 +167,21 @@ static int open_handle(struct fsctx *c, struct inode *in, struct fuse_file_info 
 	fh->fc = fc;
 	fh->flags = fi->flags;
 	fi->fh = (uintptr_t)fh;
+	ops_handle_add(c, &c->files, &fh->link);
 	return 0;
 }
 
 static void close_handle(struct fsctx *c, struct fhandle *fh)
 {
+	ops_handle_del(c, &fh->link);
 	ops_content_put(c, fh->in);
 	free(fh);
+}
+
+void ops_release_all_files(struct fsctx *c)
+{
+	while (c->files.next != &c->files)
+		close_handle(c, (struct fhandle *)(void *)c->files.next);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

@@ -17,8 +17,16 @@
 #include "fs/names.h"
 #include "fs/vol.h"
 
+/* Links every open handle, so the ones the kernel never released (it drops
+ * RELEASE requests queued at unmount) are freed when the session ends. */
+struct hlink {
+	struct hlink *prev, *next;
+};
+
 struct fsctx {
 	struct vol *vol;
+	pthread_mutex_t handles_lock;
+	struct hlink files, dirs;   /* protected by handles_lock; circular lists */
 	struct itable it;
 	struct fuse_session *se;
 	double entry_timeout;
@@ -35,6 +43,7 @@ struct fsctx {
 
 /* An open regular file. */
 struct fhandle {
+	struct hlink link;      /* first: container of */
 	struct inode *in;
 	struct fcontent *fc;
 	int flags;
@@ -76,8 +85,17 @@ void ops_chown_new(fuse_req_t req, struct inode *dir, const char *entry);
 void ops_reply_entry(fuse_req_t req, int r, struct fuse_entry_param *e);
 
 /* Opens the content of a regular-file inode (shared by handles). */
-int ops_content_get(struct fsctx *c, struct inode *in, int want_write, struct fcontent **out);
+int ops_content_get(struct fsctx *c, struct inode *in, int want_write, int truncating,
+		    struct fcontent **out);
 void ops_content_put(struct fsctx *c, struct inode *in);
+
+/* Handle registry (see struct hlink). */
+void ops_handles_init(struct fsctx *c);
+void ops_handle_add(struct fsctx *c, struct hlink *list, struct hlink *h);
+void ops_handle_del(struct fsctx *c, struct hlink *h);
+/* Frees every handle still open: at the end of the session only. */
+void ops_release_all_files(struct fsctx *c);
+void ops_release_all_dirs(struct fsctx *c);
 
 /* Operation tables filled by each file. */
 void ops_file_register(struct fuse_lowlevel_ops *ops);

@@ -96,7 +96,14 @@ static void open_fc(struct vol *v, struct fcontent *fc, const char *path)
 {
 	int fd = open(path, O_RDWR);
 	ASSERT_TRUE(fd >= 0);
-	ASSERT_INT_EQ(content_init(v, fc, fd, 1), 0);
+	ASSERT_INT_EQ(content_init(v, fc, fd, 1, 0), 0);
+}
+
+static int open_fc_r(struct vol *v, struct fcontent *fc, const char *path, int truncating)
+{
+	int fd = open(path, O_RDWR);
+	ASSERT_TRUE(fd >= 0);
+	return content_init(v, fc, fd, 1, truncating);
 }
 
 static void random_ops(enum byokfs_cipher c, unsigned shift, int ops)
@@ -296,9 +303,10 @@ static void test_tamper(void)
 			ASSERT_INT_EQ(read_at(&v, &fc, buf, B, 0), (ssize_t)B);
 		content_release(&v, &fc);
 	}
-	/* header only: no final block at all */
+	/* header only: no final block at all; nothing to read, the open fails */
 	ASSERT_INT_EQ(ftruncate(fd, (off_t)H), 0);
-	open_fc(&v, &fc, path);
+	ASSERT_INT_EQ(open_fc_r(&v, &fc, path, 0), -EIO);
+	ASSERT_INT_EQ(open_fc_r(&v, &fc, path, 1), 0);
 	ASSERT_INT_EQ(content_size(&fc), 0);
 	ASSERT_INT_EQ(read_at(&v, &fc, buf, B, 0), -EIO);
 	ASSERT_INT_EQ(content_write(&v, &fc, data, 10, 0), -EIO);
@@ -310,7 +318,8 @@ static void test_tamper(void)
 	ASSERT_INT_EQ(read_at(&v, &fc, buf, B, 0), -EIO);
 	content_release(&v, &fc);
 	ASSERT_INT_EQ(ftruncate(fd, (off_t)(H + 10)), 0);
-	open_fc(&v, &fc, path);
+	ASSERT_INT_EQ(open_fc_r(&v, &fc, path, 0), -EIO);
+	ASSERT_INT_EQ(open_fc_r(&v, &fc, path, 1), 0);
 	ASSERT_INT_EQ(read_at(&v, &fc, buf, 1, 0), -EIO);
 	/* truncation to zero starts the file afresh */
 	ASSERT_INT_EQ(content_truncate(&v, &fc, 0), 0);
@@ -324,7 +333,7 @@ static void test_tamper(void)
 		slot[i] ^= 0x20;
 		ASSERT_INT_EQ(pwrite(fd, slot, H, 0), (ssize_t)H);
 		int fd3 = open(path, O_RDWR);
-		if (content_init(&v, &fc, fd3, 1) != -EIO)
+		if (content_init(&v, &fc, fd3, 1, 0) != -EIO)
 			UNIT_FAIL("header byte %zu flipped: open did not fail with EIO", i);
 		slot[i] ^= 0x20;
 	}
@@ -358,7 +367,7 @@ static void test_revoked(void)
 	ASSERT_TRUE(sodium_is_zero((const uint8_t *)fc.key, sizeof(*fc.key)));
 	content_release(&v, &fc);
 	fd = open(path, O_RDWR);
-	ASSERT_INT_EQ(content_init(&v, &fc, fd, 1), -EKEYREVOKED);
+	ASSERT_INT_EQ(content_init(&v, &fc, fd, 1, 0), -EKEYREVOKED);
 	vol_close(&v);
 	TEST_DONE();
 }
