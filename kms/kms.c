@@ -115,6 +115,20 @@ enum kms_status kms_unwrap(struct kms_key *key, const char *context, const uint8
 	return s;
 }
 
+enum kms_status kms_rewrap(struct kms_key *key, const char *context, const uint8_t *blob,
+			   size_t bloblen, uint8_t *newblob, size_t *newlen, struct kms_err *err)
+{
+	err->status = KMS_OK;
+	err->msg[0] = '\0';
+	if (!key->prov->rewrap)
+		return kms_fail(err, KMS_INVALID, "provider '%s' has no key versions to rewrap under",
+				key->prov->name);
+	atomic_fetch_add(&calls, 1);
+	enum kms_status s = key->prov->rewrap(key->state, context, blob, bloblen, newblob, newlen, err);
+	secmem_wipe_stack();
+	return s;
+}
+
 int kms_watch_fd(struct kms_key *key)
 {
 	return key->prov->watch_fd ? key->prov->watch_fd(key->state) : -1;

@@ -51,6 +51,14 @@ struct kms_provider {
 	enum kms_status (*unwrap)(void *state, const char *context, const uint8_t *blob,
 				  size_t bloblen, uint8_t key[KMS_KEY_BYTES], struct kms_err *err);
 	/*
+	 * Optional: re-encrypts a blob under the newest version of the master
+	 * key without exposing the plaintext (Vault transit/rewrap, AWS
+	 * ReEncrypt). *newlen: in cap, out len. NULL: the provider cannot.
+	 */
+	enum kms_status (*rewrap)(void *state, const char *context, const uint8_t *blob,
+				  size_t bloblen, uint8_t *newblob, size_t *newlen,
+				  struct kms_err *err);
+	/*
 	 * Optional: a file descriptor that becomes readable when the provider
 	 * may have changed its mind (e.g. inotify on a key file); -1 if none.
 	 * After it fires, call the provider's unwrap to find out.
@@ -74,6 +82,9 @@ enum kms_status kms_wrap(struct kms_key *key, const char *context,
 __attribute__((warn_unused_result))
 enum kms_status kms_unwrap(struct kms_key *key, const char *context, const uint8_t *blob,
 			   size_t bloblen, uint8_t vkey[KMS_KEY_BYTES], struct kms_err *err);
+/* Rewraps under the newest key version; KMS_INVALID if the provider cannot. */
+enum kms_status kms_rewrap(struct kms_key *key, const char *context, const uint8_t *blob,
+			   size_t bloblen, uint8_t *newblob, size_t *newlen, struct kms_err *err);
 int kms_watch_fd(struct kms_key *key);
 void kms_watch_drain(struct kms_key *key);
 /* "local", "aws-kms", ... */
