@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"       entry_timeout=SEC   how long the kernel caches names (default 1)\n"
 	"       attr_timeout=SEC    how long the kernel caches attributes (default 1)\n"
 	"       threads=N           FUSE worker threads (default 16)\n"
+	"       readahead=KB        kernel readahead for the mount (default 1024;\n"
+	"                           root only; 0 keeps the kernel's 128)\n"
 	"       lease=SEC           how long the key may be used without the key\n"
 	"                           provider confirming it (default 5, at least 0.2);\n"
 	"                           renewed every SEC/2\n"
@@ -60,6 +62,11 @@ static int parse_o(char *list, struct fs_options *o)
 			o->lease = strtod(opt + 6, &end);
 			if (*end || !(o->lease >= 0.2) || o->lease > 86400)
 				goto bad;
+		} else if (!strncmp(opt, "readahead=", 10)) {
+			unsigned long n = strtoul(opt + 10, &end, 10);
+			if (*end || n > 65536)
+				goto bad;
+			o->readahead_kb = (unsigned)n;
 		} else if (!strncmp(opt, "threads=", 8)) {
 			unsigned long n = strtoul(opt + 8, &end, 10);
 			if (*end || n < 1 || n > 256)

@@ -159,7 +159,11 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-int ctl_is_mounted(const char *canonical)
+/*
+ * Finds the byokfs mount at canonical in /proc/self/mountinfo. 1 and, if
+ * dev is not NULL, its "major:minor" in dev; 0 if there is none.
+ */
+static int find_mount(const char *canonical, char dev[32])
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -170,16 +174,20 @@ int ctl_is_mounted(const char *canonical)
 		return 0;
 	while (!found && getline(&line, &cap, f) > 0) {
 		/* id parent major:minor root MOUNTPOINT options ... - FSTYPE source ... */
-		char *save = NULL, *mp = NULL, *tok;
+		char *save = NULL, *mp = NULL, *mm = NULL, *tok;
 		int field = 0, after_dash = 0;
 		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
 			field++;
+			if (field == 3)
+				mm = tok;
 			if (field == 5)
 				mp = tok;
 			if (after_dash) {
 				if (mp && !strcmp(tok, "fuse.byokfs")) {
 					unescape(mp);
 					found = !strcmp(mp, canonical);
+					if (found && dev && mm)
+						snprintf(dev, 32, "%s", mm);
 				}
 				break;
 			}
@@ -190,4 +198,14 @@ int ctl_is_mounted(const char *canonical)
 	free(line);
 	fclose(f);
 	return found;
+}
+
+int ctl_is_mounted(const char *canonical)
+{
+	return find_mount(canonical, NULL);
+}
+
+int ctl_mount_dev(const char *canonical, char dev[32])
+{
+	return find_mount(canonical, dev);
 }

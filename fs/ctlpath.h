@@ -32,5 +32,7 @@ int ctl_find(const char *canonical, char out[PATH_MAX]);
 
 /* 1 if a byokfs filesystem is mounted at the canonical path now, else 0. */
 int ctl_is_mounted(const char *canonical);
+/* The same, and its device as "major:minor" (from mountinfo, no lookup). */
+int ctl_mount_dev(const char *canonical, char dev[32]);
 
 #endif

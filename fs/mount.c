@@ -36,6 +36,7 @@ void fs_options_default(struct fs_options *o)
 	o->attr_timeout = 1.0;
 	o->max_threads = 16;
 	o->lease = 5.0;
+	o->readahead_kb = 1024;
 }
 
 /* ---- revocation: what a wipe does to the kernel's caches ---- */
@@ -160,6 +161,29 @@ static void opt_escape(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/*
+ * The kernel offers FUSE 128 KiB of readahead at INIT and caps the mount
+ * there; its backing device accepts more through sysfs once mounted.
+ * Larger windows mean fewer, bigger reads (root only; best effort). The
+ * device comes from mountinfo: a stat of the mount point would wait for
+ * this very daemon, which does not serve requests yet.
+ */
+static void set_readahead(const char *canonical, unsigned kb)
+{
+	char path[96], dev[32];
+	FILE *f;
+
+	if (kb == 0 || !ctl_mount_dev(canonical, dev))
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "%u\n", kb);
+	if (fclose(f) != 0)
+		log_debug("cannot set readahead: %s", strerror(errno));
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -260,6 +284,7 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 		goto out_signals;
 	}
 	mounted = 1;
+	set_readahead(c->mountpoint, o->readahead_kb);
 	if (!o->foreground && !o->debug) {
 		log_use_syslog();
 		if (fuse_daemonize(0) != 0) {

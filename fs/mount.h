@@ -20,6 +20,7 @@ struct fs_options {
 	double attr_timeout;  /* seconds the kernel may cache attributes */
 	unsigned max_threads; /* FUSE worker threads */
 	double lease;         /* seconds the key may be used without the provider's word */
+	unsigned readahead_kb; /* kernel readahead for the mount (root only), 0 = kernel's */
 };
 
 /* The key slot that unlocked the volume: the lease renews through it. */

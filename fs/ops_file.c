@@ -167,6 +167,11 @@ static int open_handle(struct fsctx *c, struct inode *in, struct fuse_file_info 
 	fh->fc = fc;
 	fh->flags = fi->flags;
 	fi->fh = (uintptr_t)fh;
+	/* keep cached pages across opens: every write goes through us, so the
+	 * cache is coherent on this host; a change by another host is caught
+	 * by auto_inval_data (mtime/size on getattr), and a revocation drops
+	 * the cache explicitly */
+	fi->keep_cache = 1;
 	ops_handle_add(c, &c->files, &fh->link);
 	return 0;
 }
