@@ -206,7 +206,8 @@ static int content_key(struct vol *v, struct fcontent *fc)
 		return 0;
 	pthread_mutex_lock(&fc->key_lock);
 	if (atomic_load(&fc->key_gen) != gen) {
-		if (fhdr_unwrap(&fc->hdr, v->keys->header, v->desc.id, fc->key->raw) != 0) {
+		const uint8_t *hk = vol_header_key(v, fc->hdr.key_epoch);
+		if (!hk || fhdr_unwrap(&fc->hdr, hk, v->desc.id, fc->key->raw) != 0) {
 			log_auth_failure(v, fc, "header", UINT64_MAX);
 			r = -EIO;
 		} else if (blk_key_init(fc->key, (enum byokfs_cipher)fc->hdr.cipher, fc->key->raw) != 0) {

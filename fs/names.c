@@ -12,14 +12,18 @@
 
 #include "fs/log.h"
 
-int bname_make(struct vol *v, const uint8_t dirid[BYOKFS_DIR_ID_BYTES], const char *name,
-	       struct bname *out)
+static int bname_make_nk(struct vol *v, int old, const uint8_t dirid[BYOKFS_DIR_ID_BYTES],
+			 const char *name, struct bname *out)
 {
 	int n, r;
 
 	if ((r = vol_gate_enter(v)) < 0)
 		return r;
-	n = name_encrypt(&v->nk, dirid, name, strlen(name), out->enc);
+	if (old && !v->has_old) {
+		vol_gate_leave(v);
+		return -ENOENT;
+	}
+	n = name_encrypt(old ? &v->old_nk : &v->nk, dirid, name, strlen(name), out->enc);
 	vol_gate_leave(v);
 	if (n < 0)
 		return n;
@@ -30,6 +34,37 @@ int bname_make(struct vol *v, const uint8_t dirid[BYOKFS_DIR_ID_BYTES], const ch
 	else
 		memcpy(out->entry, out->enc, out->enclen + 1);
 	return 0;
+}
+
+int bname_make(struct vol *v, const uint8_t dirid[BYOKFS_DIR_ID_BYTES], const char *name,
+	       struct bname *out)
+{
+	return bname_make_nk(v, 0, dirid, name, out);
+}
+
+int bname_resolve(struct vol *v, int dirfd, const uint8_t dirid[BYOKFS_DIR_ID_BYTES],
+		  const char *name, struct bname *out)
+{
+	struct bname old;
+	int r = bname_make_nk(v, 0, dirid, name, out);
+
+	/* has_old is fixed while unlocked; reading it unlocked is fine here:
+	 * a stale answer costs one lookup */
+	if (r < 0 || !v->has_old || faccessat(dirfd, out->entry, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return r;
+	if (bname_make_nk(v, 1, dirid, name, &old) == 0 &&
+	    faccessat(dirfd, old.entry, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		*out = old;
+	return 0;
+}
+
+int bname_decrypt(struct vol *v, const uint8_t dirid[BYOKFS_DIR_ID_BYTES], const char *enc,
+		  size_t enclen, char *out)
+{
+	int n = name_decrypt(&v->nk, dirid, enc, enclen, out);
+	if (n < 0 && v->has_old)
+		n = name_decrypt(&v->old_nk, dirid, enc, enclen, out);
+	return n;
 }
 
 static void side_name(const struct bname *b, char *out, size_t cap)

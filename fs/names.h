@@ -32,6 +32,22 @@ struct bname {
 int bname_make(struct vol *v, const uint8_t dirid[BYOKFS_DIR_ID_BYTES], const char *name,
 	       struct bname *out);
 
+/*
+ * Like bname_make, for a name that may exist already: while a rekey is
+ * unfinished (v->has_old), an entry may still carry the previous keys'
+ * encryption; if the current one does not exist in dirfd but the previous
+ * one does, out describes that. 0 or -errno as bname_make.
+ */
+int bname_resolve(struct vol *v, int dirfd, const uint8_t dirid[BYOKFS_DIR_ID_BYTES],
+		  const char *name, struct bname *out);
+
+/*
+ * Decrypts an encoding with the current name keys, or the previous ones
+ * during an unfinished rekey. Caller holds the gate. Length or -EBADMSG.
+ */
+int bname_decrypt(struct vol *v, const uint8_t dirid[BYOKFS_DIR_ID_BYTES], const char *enc,
+		  size_t enclen, char *out);
+
 /* Writes the side file of a long name (idempotent). 0 or -errno. */
 int bname_write_side(int dirfd, const struct bname *b);
 /* Removes the side file of a long name; ENOENT is not an error. */

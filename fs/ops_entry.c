@@ -136,14 +136,14 @@ void ops_reply_entry(fuse_req_t req, int r, struct fuse_entry_param *e)
 		fuse_reply_entry(req, e);
 }
 
-/* Backing name of `name` in dir. */
+/* Backing name of `name` in dir (the existing entry's during a rekey). */
 static int dir_bname(struct fsctx *c, struct inode *dir, const char *name, struct bname *b)
 {
 	uint8_t dirid[BYOKFS_DIR_ID_BYTES];
 	int r = ops_dirid(c, dir, dirid);
 	if (r < 0)
 		return r;
-	return bname_make(c->vol, dirid, name, b);
+	return bname_resolve(c->vol, dir->fd, dirid, name, b);
 }
 
 /* ---- lookup, forget, attributes ---- */
@@ -415,7 +415,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		const char *shown = q->entry;
 		size_t sz;
 		if (q->enclen > 0) {
-			if (name_decrypt(&c->vol->nk, dirid, q->enc, (size_t)q->enclen, name) < 0) {
+			if (bname_decrypt(c->vol, dirid, q->enc, (size_t)q->enclen, name) < 0) {
 				q->enclen = -1;
 			} else {
 				shown = name;
@@ -785,6 +785,8 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	if ((r = vol_gate_enter(c->vol)) < 0)
 		goto out;
 	r = symlink_decrypt(c->vol->keys->link, enc, (size_t)n, target, PATH_MAX);
+	if (r < 0 && c->vol->has_old)
+		r = symlink_decrypt(c->vol->old_keys->link, enc, (size_t)n, target, PATH_MAX);
 	if (r >= 0) {
 		fuse_reply_readlink(req, target);
 		vol_gate_leave(c->vol);

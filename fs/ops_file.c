@@ -199,7 +199,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct bname b;
 	int r, fd, created = 1;
 
-	if ((r = ops_dirid(c, dir, dirid)) < 0 || (r = bname_make(c->vol, dirid, name, &b)) < 0)
+	if ((r = ops_dirid(c, dir, dirid)) < 0 ||
+	    (r = bname_resolve(c->vol, dir->fd, dirid, name, &b)) < 0)
 		goto fail;
 	if (b.is_long && faccessat(dir->fd, b.entry, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    (r = bname_write_side(dir->fd, &b)) < 0)

@@ -22,8 +22,11 @@
 
 static const uint8_t xattr_dirid[BYOKFS_DIR_ID_BYTES] = "byokfs-xattr-v1";
 
-/* Backing attribute name of a plaintext "user.x". Gate taken inside. */
-static int xname(struct fsctx *c, const char *name, char *out, size_t cap)
+/*
+ * Backing attribute name of a plaintext "user.x", under the current keys or
+ * (old) the previous keys of an unfinished rekey. Gate taken inside.
+ */
+static int xname(struct fsctx *c, const char *name, int old, char *out, size_t cap)
 {
 	char enc[NAME_ENC_MAX + 1];
 	int r;
@@ -32,8 +35,12 @@ static int xname(struct fsctx *c, const char *name, char *out, size_t cap)
 		return -EOPNOTSUPP;
 	if ((r = vol_gate_enter(c->vol)) < 0)
 		return r;
-	r = name_encrypt(&c->vol->nk, xattr_dirid, name + strlen(USER), strlen(name + strlen(USER)),
-			 enc);
+	if (old && !c->vol->has_old) {
+		vol_gate_leave(c->vol);
+		return -ENODATA;
+	}
+	r = name_encrypt(old ? &c->vol->old_nk : &c->vol->nk, xattr_dirid, name + strlen(USER),
+			 strlen(name + strlen(USER)), enc);
 	vol_gate_leave(c->vol);
 	if (r == -ENAMETOOLONG)
 		return -ERANGE;
@@ -59,7 +66,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 		r = -E2BIG;
 		goto out;
 	}
-	if ((r = xname(c, name, bname, sizeof(bname))) < 0)
+	if ((r = xname(c, name, 0, bname, sizeof(bname))) < 0)
 		goto out;
 	sealed = malloc(size + SEAL_OVERHEAD);
 	if (!sealed) {
@@ -73,6 +80,10 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	vol_gate_leave(c->vol);
 	procpath(proc, in->fd);
 	r = setxattr(proc, bname, sealed, size + SEAL_OVERHEAD, flags) < 0 ? -errno : 0;
+	/* during an unfinished rekey: the attribute now lives under the
+	 * current keys; drop its copy under the previous ones */
+	if (r == 0 && c->vol->has_old && xname(c, name, 1, bname, sizeof(bname)) == 0)
+		removexattr(proc, bname);
 out:
 	free(sealed);
 	fuse_reply_err(req, -r);
@@ -92,8 +103,6 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		r = -ENODATA;
 		goto out;
 	}
-	if ((r = xname(c, name, bname, sizeof(bname))) < 0)
-		goto out;
 	sealed = malloc(XATTR_VALUE_MAX + SEAL_OVERHEAD);
 	plain = malloc(XATTR_VALUE_MAX);
 	if (!sealed || !plain) {
@@ -101,15 +110,23 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		goto out;
 	}
 	procpath(proc, in->fd);
-	n = getxattr(proc, bname, sealed, XATTR_VALUE_MAX + SEAL_OVERHEAD);
-	if (n < 0) {
+	int old;
+	for (old = 0; old <= 1; old++) {
+		if ((r = xname(c, name, old, bname, sizeof(bname))) < 0)
+			goto out;
+		n = getxattr(proc, bname, sealed, XATTR_VALUE_MAX + SEAL_OVERHEAD);
+		if (n >= 0)
+			break;
 		r = -errno;
-		goto out;
+		if (r != -ENODATA)
+			goto out;
 	}
+	if (old > 1)
+		goto out;
 	if ((r = vol_gate_enter(c->vol)) < 0)
 		goto out;
-	len = unseal(c->vol->keys->xattr, (const uint8_t *)bname, strlen(bname), sealed, (size_t)n,
-		     plain);
+	len = unseal(old ? c->vol->old_keys->xattr : c->vol->keys->xattr, (const uint8_t *)bname,
+		     strlen(bname), sealed, (size_t)n, plain);
 	if (len < 0) {
 		vol_gate_leave(c->vol);
 		atomic_fetch_add(&c->vol->stats.auth_failures, 1);
@@ -164,7 +181,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		if (strncmp(p, BACKING_PREFIX, strlen(BACKING_PREFIX)) != 0)
 			continue;
 		const char *enc = p + strlen(BACKING_PREFIX);
-		int len = name_decrypt(&c->vol->nk, xattr_dirid, enc, strlen(enc), name);
+		int len = bname_decrypt(c->vol, xattr_dirid, enc, strlen(enc), name);
 		if (len < 0)
 			continue;
 		/* "user." + name + NUL never exceeds the encrypted form it came from */
@@ -193,12 +210,16 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char bname[300], proc[64];
 	int r;
 
-	if ((r = xname(c, name, bname, sizeof(bname))) == 0) {
-		procpath(proc, in->fd);
+	procpath(proc, in->fd);
+	for (int old = 0; old <= 1; old++) {
+		if ((r = xname(c, name, old, bname, sizeof(bname))) < 0)
+			break;
 		r = removexattr(proc, bname) < 0 ? -errno : 0;
-	} else if (r == -EOPNOTSUPP) {
-		r = -ENODATA;
+		if (r != -ENODATA)
+			break;
 	}
+	if (r == -EOPNOTSUPP)
+		r = -ENODATA;
 	fuse_reply_err(req, -r);
 }
 

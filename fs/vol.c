@@ -63,14 +63,17 @@ int vol_open(struct vol *v, const char *backing, char *err, size_t errlen)
 	pthread_rwlockattr_destroy(&attr);
 	atomic_store(&v->state, VOL_LOCKED);
 	v->keys = secmem_alloc(sizeof(*v->keys));
+	v->old_keys = secmem_alloc(sizeof(*v->old_keys));
 	v->pool = keypool_new(sizeof(struct blk_key));
-	if (!v->keys || !v->pool) {
+	if (!v->keys || !v->old_keys || !v->pool) {
 		snprintf(err, errlen, "out of secure memory");
 		r = -ENOMEM;
 		goto fail;
 	}
 	v->nk.mac = v->keys->name_mac;
 	v->nk.enc = v->keys->name_enc;
+	v->old_nk.mac = v->old_keys->name_mac;
+	v->old_nk.enc = v->old_keys->name_enc;
 	return 0;
 fail:
 	vol_close(v);
@@ -107,11 +110,40 @@ void vol_wipe(struct vol *v, enum vol_state state)
 	atomic_store(&v->state, state);
 	if (v->keys)
 		sodium_memzero(v->keys, sizeof(*v->keys));
+	if (v->old_keys)
+		sodium_memzero(v->old_keys, sizeof(*v->old_keys));
+	v->has_old = 0;
 	if (v->pool)
 		keypool_wipe_all(v->pool);
 	atomic_fetch_add(&v->key_gen, 1);
 	pthread_rwlock_unlock(&v->gate);
 	secmem_wipe_stack();
+}
+
+void vol_set_previous(struct vol *v, uint32_t epoch, const uint8_t old_vkey[BYOKFS_KEY_BYTES])
+{
+	struct vkeys *k = secmem_alloc(sizeof(*k));
+
+	if (!k)
+		return;
+	vkeys_derive(k, old_vkey);
+	pthread_rwlock_wrlock(&v->gate);
+	memcpy(v->old_keys, k, sizeof(*k));
+	v->old_epoch = epoch;
+	v->has_old = 1;
+	atomic_fetch_add(&v->key_gen, 1);
+	pthread_rwlock_unlock(&v->gate);
+	secmem_free(k);
+	secmem_wipe_stack();
+}
+
+const uint8_t *vol_header_key(const struct vol *v, uint32_t epoch)
+{
+	if (epoch == v->desc.key_epoch)
+		return v->keys->header;
+	if (v->has_old && epoch == v->old_epoch)
+		return v->old_keys->header;
+	return NULL;
 }
 
 int vol_gate_enter(struct vol *v)
@@ -147,6 +179,9 @@ void vol_close(struct vol *v)
 	if (v->keys)
 		secmem_free(v->keys);
 	v->keys = NULL;
+	if (v->old_keys)
+		secmem_free(v->old_keys);
+	v->old_keys = NULL;
 	keypool_free(v->pool);
 	v->pool = NULL;
 	if (v->root_fd >= 0)

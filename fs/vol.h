@@ -61,6 +61,17 @@ struct vol {
 	struct name_keys nk;         /* points into keys */
 	struct keypool *pool;        /* data keys (struct blk_key slots) */
 	struct vol_stats stats;
+
+	/*
+	 * A rekey left unfinished (byokfs rekey, interrupted): the previous
+	 * volume key's keys, so headers of key epoch old_epoch and names,
+	 * symlink targets and xattrs still under the previous keys read. Set
+	 * with the current keys at unlock; wiped with them.
+	 */
+	struct vkeys *old_keys;      /* secure memory */
+	struct name_keys old_nk;     /* points into old_keys */
+	uint32_t old_epoch;
+	int has_old;
 };
 
 /* Stored size of block i's slot when full: block_size + overhead. */
@@ -93,6 +104,15 @@ void vol_wipe(struct vol *v, enum vol_state state);
 __attribute__((warn_unused_result))
 int vol_gate_enter(struct vol *v);
 void vol_gate_leave(struct vol *v);
+
+/*
+ * Installs the previous volume key of an unfinished rekey (copied). Call
+ * under the same unlock as vol_unlock(); vol_wipe() forgets it.
+ */
+void vol_set_previous(struct vol *v, uint32_t epoch, const uint8_t old_vkey[BYOKFS_KEY_BYTES]);
+
+/* The header key for a file's key epoch, or NULL. Caller holds the gate. */
+const uint8_t *vol_header_key(const struct vol *v, uint32_t epoch);
 
 /* Compares vkey with the held volume key in constant time: 1 equal, 0 not/none. */
 int vol_key_matches(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES]);
