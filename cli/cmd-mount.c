@@ -2,6 +2,7 @@
 /* byokfs mount BACKING MOUNTPOINT: unlock a volume and serve it over FUSE. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ static const char usage_text[] =
 	"       entry_timeout=SEC   how long the kernel caches names (default 1)\n"
 	"       attr_timeout=SEC    how long the kernel caches attributes (default 1)\n"
 	"       threads=N           FUSE worker threads (default 16)\n"
+	"       max_inodes=N        inodes the mount holds before it asks the kernel\n"
+	"                           to forget the least used (default 65536, at least\n"
+	"                           1024; 0 = no bound: one descriptor each)\n"
 	"       readahead=KB        kernel readahead for the mount (default 1024;\n"
 	"                           root only; 0 keeps the kernel's 128)\n"
 	"       lease=SEC           how long the key may be used without the key\n"
@@ -67,6 +71,11 @@ static int parse_o(char *list, struct fs_options *o)
 			if (*end || n > 65536)
 				goto bad;
 			o->readahead_kb = (unsigned)n;
+		} else if (!strncmp(opt, "max_inodes=", 11)) {
+			unsigned long long n = strtoull(opt + 11, &end, 10);
+			if (*end || (n != 0 && n < 1024) || n > 100000000ULL)
+				goto bad;
+			o->max_inodes = (size_t)n;
 		} else if (!strncmp(opt, "threads=", 8)) {
 			unsigned long n = strtoul(opt + 8, &end, 10);
 			if (*end || n < 1 || n > 256)
@@ -153,8 +162,7 @@ int cmd_mount(int argc, char **argv)
 	secmem_wipe_stack();
 	if (code != EXIT_OK)
 		goto out;
-	struct fs_keeper keeper = {.key = key, .blob = v.desc.slots[slot].wrapped,
-				   .bloblen = v.desc.slots[slot].wrapped_len};
+	struct fs_keeper keeper = {.key = key, .slot = v.desc.slots[slot].name};
 	err[0] = '\0';
 	r = fs_serve(&v, argv[optind + 1], &o, &keeper, err, sizeof(err));
 	if (r < 0) {
@@ -166,5 +174,9 @@ out:
 	vol_wipe(&v, VOL_LOCKED);
 	vol_close(&v);
 	kms_close(key);
+	/* test hook (docs/SECURITY.md): stop with every key wiped and released,
+	 * so that tests/hygiene can scan this process's memory before it exits */
+	if (getenv("BYOKFS_TEST_STOP_BEFORE_EXIT"))
+		raise(SIGSTOP);
 	return code;
 }

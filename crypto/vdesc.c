@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define CHUNK 64
+#define LINE_MAX_CHARS 199 /* the longest line Debian's inih reads whole */
 #define B64 sodium_base64_VARIANT_ORIGINAL
 #define MAC_DOMAIN "byokfs volume descriptor v1\n"
 
@@ -49,6 +50,10 @@ static int fail(struct parse_state *ps, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ps->err, ps->errlen, fmt, ap);
 		va_end(ap);
+		/* reasons quote values from the file: no terminal control bytes */
+		for (char *p = ps->err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 	}
 	ps->failed = 1;
 	return 0;
@@ -72,6 +77,19 @@ int vdesc_value_ok(const char *v)
 			return 0;
 	}
 	return v[0] != ' ' && v[n - 1] != ' ' && v[0] != '[' && v[0] != ';' && v[0] != '#';
+}
+
+/*
+ * 1 if v holds no byte >= 0x80: libsodium 1.0.18 (Debian 12) decodes those
+ * as base64 digits (ASCII it checks right), so one value would have many
+ * spellings.
+ */
+static int b64_chars_ok(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v >= 0x80)
+			return 0;
+	return 1;
 }
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
@@ -149,12 +167,13 @@ static int volume_field(struct parse_state *ps, const char *name, const char *v)
 		d->key_epoch = (uint32_t)x;
 	} else if (!strcmp(name, "created")) {
 		bit = F_CREATED;
-		if (strlen(v) >= sizeof(d->created))
+		if (strlen(v) >= sizeof(d->created) || !vdesc_value_ok(v))
 			return fail(ps, "bad created '%s'", v);
 		strcpy(d->created, v);
 	} else if (!strcmp(name, "mac")) {
 		bit = F_MAC;
-		if (sodium_base642bin(d->mac, sizeof(d->mac), v, strlen(v), NULL, &len, NULL, B64) != 0 ||
+		if (!b64_chars_ok(v) ||
+		    sodium_base642bin(d->mac, sizeof(d->mac), v, strlen(v), NULL, &len, NULL, B64) != 0 ||
 		    len != sizeof(d->mac))
 			return fail(ps, "bad mac");
 	} else {
@@ -237,9 +256,15 @@ int vdesc_parse(struct vdesc *d, const char *text, char *err, size_t errlen)
 			fail(&ps, "incomplete key slot '%s'", s->name);
 			break;
 		}
+		/* what vdesc_add_slot() would refuse does not survive a rewrite:
+		 * inih strips whitespace (\v, \f...) where a value is split */
+		if (!vdesc_value_ok(s->provider) || !vdesc_value_ok(s->key_id)) {
+			fail(&ps, "bad provider or key_id in slot '%s'", s->name);
+			break;
+		}
 		cap = strlen(ps.b64[i]);
 		s->wrapped = malloc(cap + 1);
-		if (!s->wrapped ||
+		if (!s->wrapped || !b64_chars_ok(ps.b64[i]) ||
 		    sodium_base642bin(s->wrapped, cap + 1, ps.b64[i], cap, NULL, &len, NULL, B64) != 0 ||
 		    len == 0) {
 			fail(&ps, "bad wrapped_key in slot '%s'", s->name);
@@ -310,22 +335,46 @@ out:
 	return r;
 }
 
-/* Appends "name = value" with long values split on continuation lines. */
+/*
+ * 1 if v may be split before v[j]: inih strips whitespace at both ends of
+ * a line and takes a line starting with ';' or '#' for a comment.
+ */
+static int split_ok(const char *v, size_t j)
+{
+	return v[j - 1] != ' ' && v[j] != ' ' && v[j] != ';' && v[j] != '#';
+}
+
+/*
+ * Appends "name = value" with long values split on continuation lines:
+ * chunks of at most CHUNK characters where a clean split exists, longer
+ * ones where none does, as long as the line fits inih's buffer. -1 if a
+ * value cannot be written so that it reads back the same.
+ */
 static int put_value(FILE *f, const char *name, const char *v)
 {
 	size_t n = strlen(v), i = 0;
+	size_t room = LINE_MAX_CHARS - strlen(name) - 3; /* "name = " */
 
 	fprintf(f, "%s = ", name);
 	while (i < n) {
 		size_t take = n - i > CHUNK ? CHUNK : n - i;
-		/* never split next to whitespace: inih would strip it */
-		while (take > 1 && i + take < n &&
-		       (v[i + take - 1] == ' ' || v[i + take] == ' '))
-			take--;
+		if (i + take < n) {
+			size_t t = take;
+			while (t > 1 && !split_ok(v, i + t))
+				t--;
+			if (!split_ok(v, i + t)) {
+				for (t = take + 1; t < room && i + t < n && !split_ok(v, i + t); t++)
+					;
+				if (i + t < n && !split_ok(v, i + t))
+					return -1;
+			}
+			take = t;
+		}
 		if (i > 0)
 			fputs("\n  ", f);
 		fwrite(v + i, 1, take, f);
 		i += take;
+		room = LINE_MAX_CHARS - 2; /* continuation lines: "  " + chunk */
 	}
 	fputc('\n', f);
 	return 0;
@@ -346,6 +395,7 @@ char *vdesc_format(const struct vdesc *d)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	char *mac;
+	int bad = 0;
 
 	if (!f)
 		return NULL;
@@ -363,11 +413,11 @@ char *vdesc_format(const struct vdesc *d)
 		const struct vslot *s = &d->slots[i];
 		char *w = b64(s->wrapped, s->wrapped_len);
 		fprintf(f, "\n[slot %s]\nprovider = %s\n", s->name, s->provider);
-		put_value(f, "key_id", s->key_id);
-		put_value(f, "wrapped_key", w ? w : "");
+		if (put_value(f, "key_id", s->key_id) < 0 || put_value(f, "wrapped_key", w ? w : "") < 0)
+			bad = 1;
 		free(w);
 	}
-	if (fclose(f) != 0) {
+	if (fclose(f) != 0 || bad) {
 		free(buf);
 		return NULL;
 	}
@@ -522,6 +572,78 @@ int vdesc_add_slot(struct vdesc *d, const char *name, const char *provider, cons
 	s->wrapped_len = wrapped_len;
 	d->nslots++;
 	return 0;
+}
+
+int vdesc_remove_slot(struct vdesc *d, const char *name)
+{
+	struct vslot *s = vdesc_slot(d, name);
+	unsigned i;
+
+	if (!s)
+		return -ENOENT;
+	if (d->nslots == 1)
+		return -EBUSY;
+	i = (unsigned)(s - d->slots);
+	free(s->key_id);
+	free(s->wrapped);
+	memmove(&d->slots[i], &d->slots[i + 1], (d->nslots - i - 1) * sizeof(d->slots[0]));
+	d->nslots--;
+	memset(&d->slots[d->nslots], 0, sizeof(d->slots[0]));
+	return 0;
+}
+
+int vdesc_set_slot(struct vslot *s, const char *provider, const char *key_id,
+		   const uint8_t *wrapped, size_t wrapped_len)
+{
+	char *id;
+	uint8_t *w;
+
+	if (!*provider || strlen(provider) > VDESC_PROVIDER_MAX || !vdesc_value_ok(key_id) ||
+	    wrapped_len == 0 || wrapped_len > VDESC_WRAPPED_MAX)
+		return -EINVAL;
+	id = strdup(key_id);
+	w = malloc(wrapped_len);
+	if (!id || !w) {
+		free(id);
+		free(w);
+		return -ENOMEM;
+	}
+	memcpy(w, wrapped, wrapped_len);
+	free(s->key_id);
+	free(s->wrapped);
+	strcpy(s->provider, provider);
+	s->key_id = id;
+	s->wrapped = w;
+	s->wrapped_len = wrapped_len;
+	return 0;
+}
+
+int vdesc_copy(struct vdesc *dst, const struct vdesc *src)
+{
+	*dst = *src;
+	for (unsigned i = 0; i < VDESC_MAX_SLOTS; i++) {
+		dst->slots[i].key_id = NULL;
+		dst->slots[i].wrapped = NULL;
+	}
+	for (unsigned i = 0; i < src->nslots; i++) {
+		const struct vslot *s = &src->slots[i];
+		struct vslot *t = &dst->slots[i];
+		t->key_id = strdup(s->key_id);
+		t->wrapped = malloc(s->wrapped_len);
+		if (!t->key_id || !t->wrapped) {
+			vdesc_release(dst);
+			return -ENOMEM;
+		}
+		memcpy(t->wrapped, s->wrapped, s->wrapped_len);
+	}
+	return 0;
+}
+
+int vslot_equal(const struct vslot *a, const struct vslot *b)
+{
+	return !strcmp(a->name, b->name) && !strcmp(a->provider, b->provider) &&
+	       !strcmp(a->key_id, b->key_id) && a->wrapped_len == b->wrapped_len &&
+	       !memcmp(a->wrapped, b->wrapped, a->wrapped_len);
 }
 
 struct vslot *vdesc_slot(struct vdesc *d, const char *name)

@@ -12,6 +12,9 @@
  * Calling sequence:
  *   mount:  vdesc_load() -> unwrap a slot (kms) -> vdesc_verify()
  *   init:   fill struct -> vdesc_seal() -> vdesc_store()
+ *   keyslot, rotate: vdesc_load() -> unwrap -> vdesc_verify() ->
+ *           vdesc_add_slot()/vdesc_remove_slot()/vdesc_set_slot() ->
+ *           vdesc_seal() -> vdesc_store()
  */
 #ifndef BYOKFS_CRYPTO_VDESC_H
 #define BYOKFS_CRYPTO_VDESC_H
@@ -65,7 +68,8 @@ int vdesc_parse(struct vdesc *d, const char *text, char *err, size_t errlen);
 __attribute__((warn_unused_result))
 int vdesc_load(struct vdesc *d, const char *dir, char *err, size_t errlen);
 
-/* Renders the descriptor as INI; returns malloc'd text or NULL. */
+/* Renders the descriptor as INI; returns malloc'd text, or NULL (out of
+ * memory, or a key id no INI line split can carry). */
 char *vdesc_format(const struct vdesc *d);
 
 /* Computes the MAC into d->mac. */
@@ -84,6 +88,26 @@ int vdesc_store(const struct vdesc *d, const char *dir);
 /* Adds a slot (copies key_id and wrapped). 0, -ENOSPC, -EEXIST or -EINVAL. */
 int vdesc_add_slot(struct vdesc *d, const char *name, const char *provider,
 		   const char *key_id, const uint8_t *wrapped, size_t wrapped_len);
+
+/*
+ * Removes the slot called name, keeping the order of the others. 0,
+ * -ENOENT (no such slot) or -EBUSY (it is the last slot: a descriptor
+ * needs one). The caller re-seals.
+ */
+int vdesc_remove_slot(struct vdesc *d, const char *name);
+
+/*
+ * Replaces a slot's provider, key id and wrapped key (copies them); the
+ * slot keeps its name and place. 0, -EINVAL or -ENOMEM (then unchanged).
+ */
+int vdesc_set_slot(struct vslot *s, const char *provider, const char *key_id,
+		   const uint8_t *wrapped, size_t wrapped_len);
+
+/* Deep copy of src into dst (released by vdesc_release). 0 or -ENOMEM. */
+int vdesc_copy(struct vdesc *dst, const struct vdesc *src);
+
+/* 1 if two slots have the same name, provider, key id and wrapped key. */
+int vslot_equal(const struct vslot *a, const struct vslot *b);
 
 /* Returns the slot called name, or NULL. */
 struct vslot *vdesc_slot(struct vdesc *d, const char *name);

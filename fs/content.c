@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs/io.h"
 #include "fs/log.h"
 
 #define WRITE_CHUNK (1u << 20) /* content_write works in pieces of this size */
@@ -144,37 +145,7 @@ uint64_t content_size(struct fcontent *fc)
 
 /* ---- I/O helpers ---- */
 
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
 
-static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 static void log_auth_failure(struct vol *v, struct fcontent *fc, const char *what, uint64_t blk)
 {
@@ -246,7 +217,7 @@ int content_init(struct vol *v, struct fcontent *fc, int fd, int writable, int t
 		 * header write): an empty file; the first write adds the header */
 		return 0;
 	}
-	n = pread_full(fd, raw, FHDR_BYTES, 0);
+	n = io_pread_full(fd, raw, FHDR_BYTES, 0);
 	if (n < 0) {
 		r = (int)n;
 		goto fail;
@@ -367,7 +338,7 @@ ssize_t content_read(struct vol *v, struct fcontent *fc, size_t size, uint64_t o
 		r = -ENOMEM;
 		goto out_unlock;
 	}
-	n = pread_full(fc->fd, ct, need, pos);
+	n = io_pread_full(fc->fd, ct, need, pos);
 	if (n < 0) {
 		r = n;
 		goto out_unlock;
@@ -546,7 +517,7 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 		if (!jobs[k].rmw)
 			continue;
 		size_t want = jobs[k].oldlen + v->overhead;
-		ssize_t got = pread_full(fc->fd, o, want, blk_pos(v, jobs[k].idx));
+		ssize_t got = io_pread_full(fc->fd, o, want, blk_pos(v, jobs[k].idx));
 		if (got < 0)
 			return got;
 		if ((size_t)got != want) {
@@ -606,11 +577,11 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 	for (size_t k = 0; k < nruns; k++)
 		if ((r = reserve(fc, old_eof, runs[k].pos, runs[k].pos + runs[k].len)) < 0)
 			goto undo;
-	if (new_hdr && (r = pwrite_full(fc->fd, hdr_raw, FHDR_BYTES, 0)) < 0)
+	if (new_hdr && (r = io_pwrite_full(fc->fd, hdr_raw, FHDR_BYTES, 0)) < 0)
 		goto undo;
 	/* highest run first: the old final block is cleared last */
 	for (size_t k = nruns; k-- > 0;)
-		if ((r = pwrite_full(fc->fd, ct + runs[k].ctoff, runs[k].len, runs[k].pos)) < 0)
+		if ((r = io_pwrite_full(fc->fd, ct + runs[k].ctoff, runs[k].len, runs[k].pos)) < 0)
 			goto undo;
 	fc->have_hdr = 1;
 	fc->size = newsize;
@@ -661,7 +632,7 @@ static int rewrite_final(struct vol *v, struct fcontent *fc, uint64_t idx, size_
 	ssize_t n;
 	int r;
 
-	n = pread_full(fc->fd, in, oldlen + v->overhead, blk_pos(v, idx));
+	n = io_pread_full(fc->fd, in, oldlen + v->overhead, blk_pos(v, idx));
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n != oldlen + v->overhead) {
@@ -724,7 +695,7 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 			return -errno;
 		fc->size = 0;
 		fc->have_hdr = 0; /* a 0-byte file is an empty file, should the next write fail */
-		if ((r = pwrite_full(fc->fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
+		if ((r = io_pwrite_full(fc->fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
 			if (ftruncate(fc->fd, 0) < 0)
 				log_err("cannot reset file after failed truncate: %s", strerror(errno));
 			return r;
@@ -747,7 +718,7 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 	uint64_t newsize_b = content_backing_size(v, size);
 	if (lenL == v->block_size) {
 		/* same stored length: rewrite in place, then cut */
-		if ((r = pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
+		if ((r = io_pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
 			return r;
 		if (ftruncate(fc->fd, (off_t)newsize_b) < 0)
 			return -errno;
@@ -755,7 +726,7 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 		if (ftruncate(fc->fd, (off_t)newsize_b) < 0)
 			return -errno;
 		fc->size = size;
-		if ((r = pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
+		if ((r = io_pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
 			return r;
 	}
 	fc->size = size;
@@ -825,6 +796,44 @@ out:
 	return r;
 }
 
+int content_init_new(struct vol *v, struct fcontent *fc, int fd)
+{
+	uint8_t buf[FHDR_BYTES + 64];
+	uint8_t nonce[BLK_NONCE_MAX];
+	int r;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->fd = fd;
+	fc->writable = 1;
+	pthread_rwlock_init(&fc->lock, NULL);
+	pthread_mutex_init(&fc->key_lock, NULL);
+	fc->key = keypool_get(v->pool);
+	if (!fc->key) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((r = vol_gate_enter(v)) < 0)
+		goto fail;
+	fhdr_create(&fc->hdr, v->cipher, v->block_shift, v->desc.key_epoch, v->keys->header,
+		    v->desc.id, fc->key->raw);
+	blk_key_init(fc->key, v->cipher, fc->key->raw);
+	atomic_store(&fc->key_gen, atomic_load(&v->key_gen));
+	fhdr_encode(&fc->hdr, buf);
+	randombytes_buf(nonce, blk_nonce_bytes(v->cipher));
+	blk_encrypt(fc->key, fc->hdr.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
+	vol_gate_leave(v);
+	if ((r = io_pwrite_full(fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
+		if (ftruncate(fd, 0) < 0)
+			log_err("cannot reset new file: %s", strerror(errno));
+		goto fail;
+	}
+	fc->have_hdr = 1;
+	return 0;
+fail:
+	content_release(v, fc);
+	return r;
+}
+
 int content_create(struct vol *v, int fd)
 {
 	uint8_t buf[FHDR_BYTES + 64];
@@ -844,7 +853,7 @@ int content_create(struct vol *v, int fd)
 	randombytes_buf(nonce, blk_nonce_bytes(v->cipher));
 	blk_encrypt(k, h.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
 	vol_gate_leave(v);
-	r = pwrite_full(fd, buf, FHDR_BYTES + v->overhead, 0);
+	r = io_pwrite_full(fd, buf, FHDR_BYTES + v->overhead, 0);
 	if (r < 0 && ftruncate(fd, 0) < 0)
 		log_err("cannot reset new file: %s", strerror(errno));
 out:

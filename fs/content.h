@@ -98,6 +98,13 @@ uint64_t content_size(struct fcontent *fc);
  */
 int content_create(struct vol *v, int fd);
 
+/*
+ * content_create() on a new, empty file that is being opened: fc takes
+ * ownership of fd (read-write) and holds the new data key, so the header
+ * need not be read back. 0 or -errno (fd then closed).
+ */
+int content_init_new(struct vol *v, struct fcontent *fc, int fd);
+
 /* Closes the fd and wipes the key. */
 void content_release(struct vol *v, struct fcontent *fc);
 

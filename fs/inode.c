@@ -19,6 +19,32 @@ static void free_name(struct inode *in)
 	}
 }
 
+struct named {
+	uint64_t parent;
+	char *name;
+};
+
+/* LRU list, under the table lock; the root is never on it. */
+static void lru_unlink(struct inode *in)
+{
+	if (in->lru_next) {
+		in->lru_prev->lru_next = in->lru_next;
+		in->lru_next->lru_prev = in->lru_prev;
+		in->lru_prev = in->lru_next = NULL;
+	}
+}
+
+static void lru_touch(struct itable *t, struct inode *in)
+{
+	if (in == &t->root)
+		return;
+	lru_unlink(in);
+	in->lru_prev = t->lru.lru_prev;
+	in->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = in;
+	t->lru.lru_prev = in;
+}
+
 static size_t hash(dev_t dev, ino_t ino, size_t n)
 {
 	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)dev;
@@ -43,6 +69,7 @@ int itable_init(struct itable *t, int root_fd)
 	t->root.type = S_IFDIR;
 	t->root.nlookup = 2;
 	pthread_mutex_init(&t->root.lock, NULL);
+	t->lru.lru_prev = t->lru.lru_next = &t->lru;
 	return 0;
 }
 
@@ -105,12 +132,14 @@ struct inode *itable_add(struct itable *t, int fd, const struct stat *st)
 	pthread_mutex_init(&in->lock, NULL);
 	in->next = t->buckets[h];
 	t->buckets[h] = in;
+	lru_touch(t, in);
 	if (++t->count > t->nbuckets)
 		grow(t);
 	pthread_mutex_unlock(&t->lock);
 	return in;
 found:
 	in->nlookup++;
+	lru_touch(t, in);
 	pthread_mutex_unlock(&t->lock);
 	close(fd);
 	return in;
@@ -130,6 +159,7 @@ void itable_forget(struct itable *t, struct inode *in, uint64_t n)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = in->next;
+	lru_unlink(in);
 	t->count--;
 	pthread_mutex_unlock(&t->lock);
 	/* the kernel forgets an inode only after releasing its files */
@@ -173,11 +203,6 @@ void itable_rename(struct itable *t, const struct stat *st, uint64_t parent_id, 
 	free(copy);
 }
 
-struct named {
-	uint64_t parent;
-	char *name;
-};
-
 void itable_drop_names(struct itable *t, void (*cb)(void *ctx, uint64_t parent, const char *name),
 		       void *ctx)
 {
@@ -208,6 +233,39 @@ void itable_drop_names(struct itable *t, void (*cb)(void *ctx, uint64_t parent, 
 		free(list[i].name);
 	}
 	free(list);
+}
+
+size_t itable_oldest(struct itable *t, size_t max,
+		     void (*cb)(void *ctx, uint64_t parent, const char *name), void *ctx)
+{
+	struct named *list = calloc(max ? max : 1, sizeof(*list));
+	size_t n = 0, seen = 0;
+
+	if (!list)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	struct inode *in = t->lru.lru_next;
+	while (in != &t->lru && n < max && seen < t->count) {
+		struct inode *next = in->lru_next;
+		seen++;
+		/* an open file's inode stays; a hint without in->lock is enough */
+		if (in->name && !__atomic_load_n(&in->fc, __ATOMIC_RELAXED)) {
+			list[n].parent = in->parent_id;
+			list[n].name = strdup(in->name);
+			if (list[n].name)
+				n++;
+			lru_touch(t, in);
+		}
+		in = next;
+	}
+	pthread_mutex_unlock(&t->lock);
+	for (size_t i = 0; i < n; i++) {
+		cb(ctx, list[i].parent, list[i].name);
+		sodium_memzero(list[i].name, strlen(list[i].name));
+		free(list[i].name);
+	}
+	free(list);
+	return n;
 }
 
 size_t itable_count(struct itable *t)

@@ -23,6 +23,7 @@ struct fcontent;
 
 struct inode {
 	struct inode *next;     /* hash chain; table lock */
+	struct inode *lru_prev, *lru_next; /* table lock: least recently looked up first */
 	uint64_t nlookup;       /* table lock */
 	ino_t bino;
 	dev_t dev;
@@ -42,6 +43,7 @@ struct itable {
 	pthread_mutex_t lock;
 	struct inode **buckets;
 	size_t nbuckets, count;
+	struct inode lru;       /* list head (not an inode): lru.lru_next is the oldest */
 	struct inode root;
 };
 
@@ -71,6 +73,15 @@ void itable_rename(struct itable *t, const struct stat *st, uint64_t parent_id, 
  */
 void itable_drop_names(struct itable *t, void (*cb)(void *ctx, uint64_t parent, const char *name),
 		       void *ctx);
+/*
+ * Hands cb the (parent, name) of up to max of the least recently looked-up
+ * inodes that are not open and have a recorded name, oldest first, and
+ * moves them to the recent end (so the next call goes on with others).
+ * For pruning the kernel's caches: cb runs without the table lock.
+ * Returns how many it handed out.
+ */
+size_t itable_oldest(struct itable *t, size_t max,
+		     void (*cb)(void *ctx, uint64_t parent, const char *name), void *ctx);
 /* Number of inodes, root excluded. */
 size_t itable_count(struct itable *t);
 /*

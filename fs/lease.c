@@ -7,6 +7,12 @@
  * the next renewal or the deadline, whichever is first. A renewal is handed
  * to the caller thread; its result comes back under l->lock. A result that
  * started before a revocation (older `epoch`) is ignored.
+ *
+ * Renewals (the caller thread's and lease_unlock's) run one at a time
+ * under renew_lock: each reads the descriptor again (see lease.h) and may
+ * replace the provider key. A replaced key may still be the one whose watch
+ * descriptor the timer thread is polling; it is then parked in `retired`
+ * and closed by the timer thread once it polls the new key's descriptor.
  */
 #include "fs/lease.h"
 
@@ -22,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/kdf.h"
 #include "crypto/secmem.h"
 #include "fs/log.h"
 
@@ -30,6 +37,14 @@ struct lease {
 	struct lease_cfg cfg;
 	pthread_t timer, caller;
 	int wake[2];               /* wakes the timer thread */
+
+	pthread_mutex_t renew_lock; /* one renewal at a time; protects the fields below */
+	struct vdesc good;         /* last descriptor that authenticated (holds our slot) */
+	char slot[VDESC_SLOT_NAME_MAX + 1];
+	char key_provider[VDESC_PROVIDER_MAX + 1]; /* the slot's provider and key id */
+	char key_for[VDESC_KEY_ID_MAX + 1];        /* when `key` was chosen */
+	char desc_problem[512];    /* the descriptor problem last logged, "" if none */
+	uint8_t *mac_key;          /* secure memory: scratch for the descriptor MAC key */
 
 	pthread_mutex_t lock;      /* protects everything below */
 	pthread_cond_t cond;       /* caller thread: work to do / result taken */
@@ -45,6 +60,10 @@ struct lease {
 	double last_latency_ms;
 	uint64_t ok, failed;
 	char last_error[KMS_MSG_MAX];
+	struct kms_key *key;       /* renewals use it; changed under renew_lock and lock */
+	int key_owned;             /* opened by the lease (cfg.key is the caller's) */
+	struct kms_key *polled;    /* the key whose watch descriptor the timer polls */
+	struct kms_key *retired;   /* replaced while polled: the timer closes it */
 };
 
 static double now(void)
@@ -86,17 +105,185 @@ static void wipe_locked(struct lease *l, enum vol_state state)
 	log_debug("wipe: keys %.2f ms, caches %.2f ms", (t1 - t0) * 1000, (now() - t1) * 1000);
 }
 
+/* Logs a descriptor problem once (until it changes or goes away). */
+static void desc_problem(struct lease *l, const char *what)
+{
+	if (!strcmp(l->desc_problem, what))
+		return;
+	snprintf(l->desc_problem, sizeof(l->desc_problem), "%s", what);
+	log_warn("%s; renewals use the last good volume descriptor", what);
+}
+
+static void desc_good(struct lease *l)
+{
+	if (!l->desc_problem[0])
+		return;
+	l->desc_problem[0] = '\0';
+	log_msg(LOG_NOTICE, __func__, "the volume descriptor authenticates again");
+}
+
 /*
- * One provider call: unwraps the slot and compares with the held key, or,
- * when the volume is not unlocked, unlocks it with the result.
- * Returns KMS_OK, a class, or KMS_DENIED for a different key.
+ * Checks nd with the MAC key of vkey. Returns 1 if nd authenticates, 0 if
+ * it does not, -1 if vkey is not this volume's key (the last good
+ * descriptor, which authenticated under it, does not).
+ */
+static int desc_authentic(struct lease *l, const struct vdesc *nd, const uint8_t *vkey)
+{
+	int r;
+
+	kdf_derive(l->mac_key, KDF_DESC_MAC, vkey);
+	if (vdesc_verify(&l->good, l->mac_key) != 0)
+		r = -1;
+	else
+		r = vdesc_verify(nd, l->mac_key) == 0;
+	sodium_memzero(l->mac_key, BYOKFS_KEY_BYTES);
+	secmem_wipe_stack(); /* BLAKE2b left the MAC key in dead frames */
+	return r;
+}
+
+/* The last good descriptor is now nd (moved). Caller holds renew_lock. */
+static void desc_adopt(struct lease *l, struct vdesc *nd)
+{
+	vdesc_release(&l->good);
+	l->good = *nd;
+	memset(nd, 0, sizeof(*nd));
+	desc_good(l);
+}
+
+/* Renewals use nk (opened by us) for slot s from now on. Caller holds renew_lock. */
+static void key_switch(struct lease *l, struct kms_key *nk, const struct vslot *s)
+{
+	struct kms_key *old, *close_now = NULL;
+
+	pthread_mutex_lock(&l->lock);
+	old = l->key;
+	l->key = nk;
+	if (l->key_owned) {
+		if (old == l->polled)
+			l->retired = old; /* the timer is polling its watch descriptor */
+		else
+			close_now = old;
+	}
+	l->key_owned = 1;
+	pthread_mutex_unlock(&l->lock);
+	kms_close(close_now);
+	snprintf(l->key_provider, sizeof(l->key_provider), "%s", s->provider);
+	snprintf(l->key_for, sizeof(l->key_for), "%s", s->key_id);
+	wake(l); /* the timer watches the new key */
+}
+
+static enum kms_status unwrap_slot(struct lease *l, struct kms_key *key, const struct vslot *s,
+				   uint8_t *vkey, struct kms_err *err, double *ms)
+{
+	double t0 = now();
+	enum kms_status st = kms_unwrap(key, l->v->volume_id_hex, s->wrapped, s->wrapped_len, vkey,
+					err);
+	*ms += (now() - t0) * 1000.0;
+	if (st != KMS_OK)
+		sodium_memzero(vkey, KMS_KEY_BYTES);
+	return st;
+}
+
+/*
+ * A renewal's provider work: reads the descriptor, unwraps our slot (see
+ * lease.h for changed and removed slots) into vkey. Returns KMS_OK, or a
+ * class with err set. The caller compares vkey with the held key (apply_ok).
  */
 static enum kms_status renew_once(struct lease *l, uint8_t *vkey, struct kms_err *err, double *ms)
 {
-	double t0 = now();
-	enum kms_status s = kms_unwrap(l->cfg.key, l->v->volume_id_hex, l->cfg.blob, l->cfg.bloblen,
-				       vkey, err);
-	*ms = (now() - t0) * 1000.0;
+	struct vdesc nd;
+	struct kms_key *nk = NULL;
+	struct kms_err nerr = {0};
+	const struct vslot *gs, *ns = NULL;
+	char derr[512];
+	enum kms_status s, nst;
+	int have, a;
+
+	*ms = 0;
+	pthread_mutex_lock(&l->renew_lock);
+	have = vdesc_load(&nd, l->v->backing, derr, sizeof(derr)) == 0;
+	if (!have)
+		desc_problem(l, derr);
+	gs = vdesc_slot(&l->good, l->slot);
+	if (have)
+		ns = vdesc_slot(&nd, l->slot);
+
+	if (ns && !vslot_equal(ns, gs)) {
+		/* the slot changed (rotate): try it; it decides nothing until the
+		 * descriptor naming it authenticates */
+		if (!strcmp(ns->provider, l->key_provider) && !strcmp(ns->key_id, l->key_for))
+			nst = KMS_OK; /* same key, new blob */
+		else
+			nst = kms_open2(ns->provider, ns->key_id, &nk, &nerr);
+		if (nst == KMS_OK)
+			nst = unwrap_slot(l, nk ? nk : l->key, ns, vkey, &nerr, ms);
+		if (nst == KMS_OK && desc_authentic(l, &nd, vkey) == 1) {
+			desc_adopt(l, &nd);
+			if (nk) {
+				key_switch(l, nk, vdesc_slot(&l->good, l->slot));
+				log_msg(LOG_NOTICE, __func__, "key slot '%s' changed: renewals use %s:%s",
+					l->slot, kms_provider_name(nk), kms_key_id(nk));
+				nk = NULL; /* transferred */
+			}
+			s = KMS_OK;
+			goto out;
+		}
+		sodium_memzero(vkey, KMS_KEY_BYTES);
+		/* authenticate the new descriptor with the slot as it was */
+		s = unwrap_slot(l, l->key, gs, vkey, err, ms);
+		if (s != KMS_OK) {
+			if (nst != KMS_OK) {
+				*err = nerr; /* the key the descriptor names now is the one that counts */
+				s = nst;
+			}
+			goto out;
+		}
+		a = desc_authentic(l, &nd, vkey);
+		if (a == 1) {
+			/* a real change, and the slot's new key does not work here */
+			sodium_memzero(vkey, KMS_KEY_BYTES);
+			if (nst == KMS_OK) {
+				s = kms_fail(err, KMS_DENIED, "key slot '%s' does not hold this volume's key",
+					     l->slot);
+			} else {
+				*err = nerr;
+				s = nst;
+			}
+			desc_adopt(l, &nd);
+			if (nk) {
+				key_switch(l, nk, vdesc_slot(&l->good, l->slot));
+				nk = NULL; /* transferred: renewals retry the new key */
+			}
+		} else if (a == 0) {
+			desc_problem(l, "the volume descriptor fails authentication (modified?)");
+		}
+	} else if (have && !ns) {
+		s = unwrap_slot(l, l->key, gs, vkey, err, ms);
+		if (s == KMS_OK) {
+			a = desc_authentic(l, &nd, vkey);
+			if (a == 1) {
+				sodium_memzero(vkey, KMS_KEY_BYTES);
+				s = kms_fail(err, KMS_DENIED, "key slot '%s' was removed", l->slot);
+			} else if (a == 0) {
+				desc_problem(l, "the volume descriptor fails authentication (modified?)");
+			}
+		}
+	} else {
+		/* our slot as before, or no usable descriptor: the last good slot */
+		s = unwrap_slot(l, l->key, gs, vkey, err, ms);
+		if (s == KMS_OK && have) {
+			a = desc_authentic(l, &nd, vkey);
+			if (a == 1)
+				desc_adopt(l, &nd); /* other slots may have changed */
+			else if (a == 0)
+				desc_problem(l, "the volume descriptor fails authentication (modified?)");
+		}
+	}
+out:
+	pthread_mutex_unlock(&l->renew_lock);
+	kms_close(nk);
+	if (have)
+		vdesc_release(&nd);
 	return s;
 }
 
@@ -182,10 +369,24 @@ static void *caller_main(void *arg)
 static void *timer_main(void *arg)
 {
 	struct lease *l = arg;
-	int watch = kms_watch_fd(l->cfg.key);
+	int watch = -1;
 
 	pthread_mutex_lock(&l->lock);
 	while (!l->stop) {
+		if (l->polled != l->key) {
+			/* a new key (first run, or a renewal replaced it): watch it */
+			struct kms_key *k = l->key;
+			l->polled = k;
+			if (l->retired) {
+				kms_close(l->retired); /* no longer polled */
+				l->retired = NULL;
+			}
+			pthread_mutex_unlock(&l->lock);
+			/* k stays open while it is l->polled: renewals retire it to us */
+			watch = kms_watch_fd(k);
+			pthread_mutex_lock(&l->lock);
+			continue;
+		}
 		double t = now();
 		int revoked = atomic_load(&l->v->state) == VOL_REVOKED;
 
@@ -220,7 +421,7 @@ static void *timer_main(void *arg)
 		}
 		if (n > 0 && watch >= 0 && (pfd[1].revents & POLLIN)) {
 			/* the key file changed: ask the provider now */
-			kms_watch_drain(l->cfg.key);
+			kms_watch_drain(l->polled);
 			l->next_renewal = 0;
 		}
 	}
@@ -231,39 +432,55 @@ static void *timer_main(void *arg)
 struct lease *lease_start(struct vol *v, const struct lease_cfg *cfg)
 {
 	struct lease *l = calloc(1, sizeof(*l));
+	const struct vslot *s;
 	double t = now();
 
 	if (!l)
 		return NULL;
 	l->v = v;
 	l->cfg = *cfg;
+	l->key = cfg->key;
+	l->wake[0] = l->wake[1] = -1;
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->renew_lock, NULL);
 	pthread_cond_init(&l->cond, NULL);
+	if (vdesc_copy(&l->good, &v->desc) < 0 || !(l->mac_key = secmem_alloc(BYOKFS_KEY_BYTES))) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	s = cfg->slot ? vdesc_slot(&l->good, cfg->slot) : NULL;
+	if (!s) {
+		errno = EINVAL;
+		goto fail;
+	}
+	snprintf(l->slot, sizeof(l->slot), "%s", s->name);
+	snprintf(l->key_provider, sizeof(l->key_provider), "%s", s->provider);
+	snprintf(l->key_for, sizeof(l->key_for), "%s", s->key_id);
 	l->deadline = t + cfg->seconds; /* the unwrap that unlocked the volume counts */
 	l->last_ok = t;
 	l->next_renewal = t + cfg->seconds / 2;
-	if (pipe2(l->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-		free(l);
-		return NULL;
-	}
-	if (pthread_create(&l->caller, NULL, caller_main, l) != 0) {
-		close(l->wake[0]);
-		close(l->wake[1]);
-		free(l);
-		return NULL;
-	}
+	if (pipe2(l->wake, O_NONBLOCK | O_CLOEXEC) < 0)
+		goto fail;
+	if (pthread_create(&l->caller, NULL, caller_main, l) != 0)
+		goto fail;
 	if (pthread_create(&l->timer, NULL, timer_main, l) != 0) {
 		pthread_mutex_lock(&l->lock);
 		l->stop = 1;
 		pthread_cond_broadcast(&l->cond);
 		pthread_mutex_unlock(&l->lock);
 		pthread_join(l->caller, NULL);
-		close(l->wake[0]);
-		close(l->wake[1]);
-		free(l);
-		return NULL;
+		goto fail;
 	}
 	return l;
+fail:
+	if (l->wake[0] >= 0) {
+		close(l->wake[0]);
+		close(l->wake[1]);
+	}
+	vdesc_release(&l->good);
+	secmem_free(l->mac_key);
+	free(l);
+	return NULL;
 }
 
 void lease_revoke(struct lease *l)
@@ -345,6 +562,9 @@ void lease_get_status(struct lease *l, struct lease_status *st)
 	st->renewals_ok = l->ok;
 	st->renewals_failed = l->failed;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", l->last_error);
+	snprintf(st->slot, sizeof(st->slot), "%s", l->slot);
+	snprintf(st->provider, sizeof(st->provider), "%s", kms_provider_name(l->key));
+	snprintf(st->key_id, sizeof(st->key_id), "%s", kms_key_id(l->key));
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -362,7 +582,13 @@ void lease_stop(struct lease *l)
 	pthread_join(l->caller, NULL);
 	close(l->wake[0]);
 	close(l->wake[1]);
+	kms_close(l->retired);
+	if (l->key_owned)
+		kms_close(l->key);
+	vdesc_release(&l->good);
+	secmem_free(l->mac_key);
 	pthread_mutex_destroy(&l->lock);
+	pthread_mutex_destroy(&l->renew_lock);
 	pthread_cond_destroy(&l->cond);
 	free(l);
 }

@@ -6,6 +6,19 @@
  * disabled key and a withdrawn permission both show. The key may be used
  * until `lease` seconds after the last successful renewal.
  *
+ * Each renewal reads the volume descriptor again and finds its key slot by
+ * name, so `byokfs rotate` and `byokfs keyslot` take effect on running
+ * mounts at their next renewal:
+ *   slot changed (rotated)  -> the provider key is reopened if its provider
+ *                              or key id changed, and the new blob is used
+ *   slot removed            -> denied ("key slot 'X' was removed")
+ *   descriptor unreadable, unparsable or failing authentication
+ *                           -> logged; the last good descriptor is used
+ * A new descriptor decides nothing until it authenticates under the
+ * volume key (MAC key derived from the key a renewal unwrapped, checked
+ * against the last good descriptor), so a storage writer cannot steer a
+ * mount to another key or revoke it by editing the descriptor.
+ *
  *   denied     -> revoked: keys wiped at once; stays so until lease_unlock()
  *   transient  -> still unlocked until the lease runs out, then locked
  *                 (keys wiped); unlocks on its own when a renewal succeeds
@@ -32,9 +45,10 @@ struct lease;
 
 struct lease_cfg {
 	double seconds;        /* lease length; renewals every seconds/2 */
-	struct kms_key *key;   /* provider key of the slot that unlocked the volume */
-	const uint8_t *blob;   /* that slot's wrapped volume key */
-	size_t bloblen;
+	/* provider key of the slot that unlocked the volume; stays the
+	 * caller's (closed by the caller after lease_stop) */
+	struct kms_key *key;
+	const char *slot;      /* that slot's name in v->desc */
 	/* called after every wipe, from the thread that wiped */
 	void (*on_wipe)(void *ctx, enum vol_state why);
 	void *ctx;
@@ -49,9 +63,15 @@ struct lease_status {
 	double last_latency_ms;     /* of the last provider call */
 	uint64_t renewals_ok, renewals_failed;
 	char last_error[KMS_MSG_MAX];
+	char slot[VDESC_SLOT_NAME_MAX + 1];     /* the key slot renewals go through */
+	char provider[VDESC_PROVIDER_MAX + 1];  /* the key renewals use now */
+	char key_id[VDESC_KEY_ID_MAX + 1];
 };
 
-/* Starts the threads. NULL on failure (errno set). */
+/*
+ * Starts the threads. v->desc must be the descriptor that unlocked v (it
+ * authenticated) and hold cfg->slot. NULL on failure (errno set).
+ */
 struct lease *lease_start(struct vol *v, const struct lease_cfg *cfg);
 
 /*

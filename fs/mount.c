@@ -26,6 +26,7 @@
 #include "fs/lease.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
+#include "fs/prune.h"
 
 #define MAX_REQUEST (1u << 20)
 
@@ -37,6 +38,7 @@ void fs_options_default(struct fs_options *o)
 	o->max_threads = 16;
 	o->lease = 5.0;
 	o->readahead_kb = 1024;
+	o->max_inodes = 65536;
 }
 
 /* ---- revocation: what a wipe does to the kernel's caches ---- */
@@ -110,11 +112,12 @@ static void *ctl_status(void *ctx)
 	iso_time(wall + (ls.expires_in > 0 ? ls.expires_in : 0), exp);
 	o = json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
 		      "state", vol_state_name(ls.state), "revoked_by_command", ls.revoked_by_command,
-		      "provider", c->lease_provider, "key_id", c->lease_key_id,
+		      "provider", ls.provider, "key_id", ls.key_id,
 		      "volume_id", c->vol->volume_id_hex, "backing", c->vol->backing,
 		      "mountpoint", c->mountpoint, "pid", (int)getpid(), "mounted_at", when);
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "slot", json_string(ls.slot));
 	json_object_set_new(o, "lease_seconds", json_real(ls.seconds));
 	json_object_set_new(o, "lease_expires_in", json_real(ls.expires_in > 0 ? ls.expires_in : 0));
 	json_object_set_new(o, "lease_expires_at", ls.expires_in > 0 ? json_string(exp) : json_null());
@@ -184,11 +187,19 @@ static void set_readahead(const char *canonical, unsigned kb)
 		log_debug("cannot set readahead: %s", strerror(errno));
 }
 
-static void raise_fd_limit(void)
+static void raise_fd_limit(size_t need)
 {
 	struct rlimit rl;
-	/* one O_PATH descriptor per inode the kernel holds */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+
+	/* one O_PATH descriptor per inode held, plus open files */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max < need) {
+		struct rlimit want = {need, need};
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0) /* root may raise the hard limit */
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
@@ -248,7 +259,21 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	 * returning each one to the kernel (see PERF-NOTES) */
 	mallopt(M_MMAP_THRESHOLD, 4 * MAX_REQUEST);
 	mallopt(M_TRIM_THRESHOLD, 64 * MAX_REQUEST);
-	raise_fd_limit();
+	raise_fd_limit(o->max_inodes ? 2 * o->max_inodes + 4096 : 1048576);
+	size_t max_inodes = o->max_inodes;
+	{
+		/* leave room under the descriptor limit for open files and bursts
+		 * the pruner has not caught up with yet */
+		struct rlimit rl;
+		if (max_inodes && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+			size_t room = rl.rlim_cur > 8192 ? (size_t)(rl.rlim_cur - 4096) / 2 : 1024;
+			if (max_inodes > room) {
+				log_info("holding at most %zu inodes (descriptor limit %llu)", room,
+					 (unsigned long long)rl.rlim_cur);
+				max_inodes = room;
+			}
+		}
+	}
 	umask(0); /* the kernel already applied the caller's umask */
 
 	memset(&ops, 0, sizeof(ops));
@@ -298,9 +323,10 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 		c->mounted_at = (double)ts.tv_sec;
 	}
 	/* threads only now: fuse_daemonize() forked */
-	struct lease_cfg lc = {.seconds = o->lease, .key = keeper->key, .blob = keeper->blob,
-			       .bloblen = keeper->bloblen, .on_wipe = invalidate_all, .ctx = c};
+	struct lease_cfg lc = {.seconds = o->lease, .key = keeper->key, .slot = keeper->slot,
+			       .on_wipe = invalidate_all, .ctx = c};
 	c->lease = lease_start(v, &lc);
+	struct pruner *pruner = pruner_start(&c->it, se, max_inodes);
 	if (!c->lease || control_run(c->control) != 0) {
 		log_err("cannot start the lease and control threads: %s", strerror(errno));
 		r = -EIO;
@@ -322,6 +348,8 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	else if (r < 0)
 		log_err("FUSE loop ended with error: %s", strerror(-r));
 	fuse_loop_cfg_destroy(cfg);
+	pruner_stop(pruner);
+	pruner = NULL;
 out_unmount:
 	control_stop(c->control);
 	c->control = NULL;

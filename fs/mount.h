@@ -21,13 +21,16 @@ struct fs_options {
 	unsigned max_threads; /* FUSE worker threads */
 	double lease;         /* seconds the key may be used without the provider's word */
 	unsigned readahead_kb; /* kernel readahead for the mount (root only), 0 = kernel's */
+	size_t max_inodes;    /* inodes held before the least used are dropped; 0 = no bound */
 };
 
-/* The key slot that unlocked the volume: the lease renews through it. */
+/*
+ * The key slot that unlocked the volume: the lease renews through it,
+ * finding it by name in the descriptor at each renewal.
+ */
 struct fs_keeper {
 	struct kms_key *key;
-	const uint8_t *blob;
-	size_t bloblen;
+	const char *slot;
 };
 
 void fs_options_default(struct fs_options *o);

@@ -142,23 +142,11 @@ static int wants_write(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 }
 
-/* Sets up a handle; truncates for O_TRUNC. */
-static int open_handle(struct fsctx *c, struct inode *in, struct fuse_file_info *fi)
+/* Wraps an fcontent the inode already counts an open for in a handle. */
+static int make_handle(struct fsctx *c, struct inode *in, struct fcontent *fc,
+		       struct fuse_file_info *fi)
 {
-	struct fhandle *fh;
-	struct fcontent *fc;
-	int r;
-
-	if ((r = vol_gate_enter(c->vol)) < 0)
-		return r;
-	vol_gate_leave(c->vol);
-	if ((r = ops_content_get(c, in, wants_write(fi->flags), (fi->flags & O_TRUNC) != 0, &fc)) < 0)
-		return r;
-	if ((fi->flags & O_TRUNC) && (r = content_truncate(c->vol, fc, 0)) < 0) {
-		ops_content_put(c, in);
-		return r;
-	}
-	fh = calloc(1, sizeof(*fh));
+	struct fhandle *fh = calloc(1, sizeof(*fh));
 	if (!fh) {
 		ops_content_put(c, in);
 		return -ENOMEM;
@@ -174,6 +162,46 @@ static int open_handle(struct fsctx *c, struct inode *in, struct fuse_file_info 
 	fi->keep_cache = 1;
 	ops_handle_add(c, &c->files, &fh->link);
 	return 0;
+}
+
+/* Sets up a handle; truncates for O_TRUNC. */
+static int open_handle(struct fsctx *c, struct inode *in, struct fuse_file_info *fi)
+{
+	struct fcontent *fc;
+	int r;
+
+	if ((r = vol_gate_enter(c->vol)) < 0)
+		return r;
+	vol_gate_leave(c->vol);
+	if ((r = ops_content_get(c, in, wants_write(fi->flags), (fi->flags & O_TRUNC) != 0, &fc)) < 0)
+		return r;
+	if ((fi->flags & O_TRUNC) && (r = content_truncate(c->vol, fc, 0)) < 0) {
+		ops_content_put(c, in);
+		return r;
+	}
+	return make_handle(c, in, fc, fi);
+}
+
+/*
+ * Gives a new file's fcontent to its inode and opens a handle on it: no
+ * reopen, no header read-back. If the inode is somehow open already (a
+ * hard link made in between), ours is dropped and theirs used.
+ */
+static int adopt_handle(struct fsctx *c, struct inode *in, struct fcontent *fc,
+			struct fuse_file_info *fi)
+{
+	pthread_mutex_lock(&in->lock);
+	if (in->fc) {
+		pthread_mutex_unlock(&in->lock);
+		content_release(c->vol, fc);
+		free(fc);
+		return open_handle(c, in, fi);
+	}
+	in->fc = fc;
+	in->opens = 1;
+	atomic_fetch_add(&c->open_files, 1);
+	pthread_mutex_unlock(&in->lock);
+	return make_handle(c, in, fc, fi);
 }
 
 static void close_handle(struct fsctx *c, struct fhandle *fh)
@@ -197,6 +225,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct fuse_entry_param e;
 	uint8_t dirid[BYOKFS_DIR_ID_BYTES];
 	struct bname b;
+	struct fcontent *fc = NULL;
 	int r, fd, created = 1;
 
 	if ((r = ops_dirid(c, dir, dirid)) < 0 ||
@@ -215,9 +244,14 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 			bname_remove_side(dir->fd, &b);
 		goto fail;
 	} else {
-		r = content_create(c->vol, fd);
-		close(fd);
+		/* the new file's descriptor and data key serve the open too */
+		fc = calloc(1, sizeof(*fc));
+		r = fc ? content_init_new(c->vol, fc, fd) : -ENOMEM;
+		if (!fc)
+			close(fd);
 		if (r < 0) {
+			free(fc);
+			fc = NULL;
 			unlinkat(dir->fd, b.entry, 0);
 			if (b.is_long)
 				bname_remove_side(dir->fd, &b);
@@ -230,7 +264,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	in = itable_get(&c->it, e.ino);
 	if (!created)
 		fi->flags &= ~O_EXCL;
-	if ((r = open_handle(c, in, fi)) < 0) {
+	r = fc ? adopt_handle(c, in, fc, fi) : open_handle(c, in, fi);
+	fc = NULL; /* transferred */
+	if (r < 0) {
 		itable_forget(&c->it, in, 1);
 		goto fail;
 	}
@@ -240,6 +276,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	return;
 fail:
+	if (fc) {
+		content_release(c->vol, fc);
+		free(fc);
+	}
 	fuse_reply_err(req, -r);
 }
 
@@ -304,14 +344,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)r);
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	/* writes reach the backing file before they are acknowledged */
-	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
-}
-
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
@@ -351,7 +383,9 @@ void ops_file_register(struct fuse_lowlevel_ops *ops)
 	ops->open = op_open;
 	ops->read = op_read;
 	ops->write = op_write;
-	ops->flush = op_flush;
+	/* no flush: writes reach the backing file before they are
+	 * acknowledged, and without the operation the kernel stops sending
+	 * FLUSH on every close (one round trip less per file) */
 	ops->release = op_release;
 	ops->fsync = op_fsync;
 	ops->fallocate = op_fallocate;
