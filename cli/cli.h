@@ -36,6 +36,7 @@ int cmd_version(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 int cmd_keyslot(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);

@@ -17,6 +17,7 @@ static const struct {
 	{"revoke", cmd_revoke, "cut a mount off now: wipe its keys"},
 	{"unlock", cmd_unlock, "ask the key provider again after a revocation"},
 	{"status", cmd_status, "show a mount's state, lease and counters"},
+	{"rekey", cmd_rekey, "replace the volume key (offline)"},
 	{"keyslot", cmd_keyslot, "list, add or remove the master keys that open a volume"},
 	{"rotate", cmd_rotate, "replace a key slot's master key (no file is touched)"},
 	{"fsck", cmd_fsck, "check (and repair) a volume without mounting it"},

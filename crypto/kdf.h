@@ -19,6 +19,7 @@ enum kdf_subkey {
 	KDF_DESC_MAC = 4, /* authenticates the volume descriptor */
 	KDF_LINK = 5,     /* symlink targets */
 	KDF_XATTR = 6,    /* extended attribute values */
+	KDF_REKEY = 7,    /* seals the previous volume key during a rekey */
 };
 
 /* Every key a mounted volume holds. Lives in secure memory only. */

@@ -34,6 +34,8 @@ struct parse_state {
 	int failed;
 	unsigned seen;          /* bit per [volume] field */
 	char *b64[VDESC_MAX_SLOTS]; /* wrapped_key text being accumulated */
+	char *rekey_b64;            /* [rekey] previous_key text being accumulated */
+	unsigned rekey_seen;        /* bit 1: from_epoch, bit 2: previous_key */
 	char cur_section[80];
 };
 
@@ -223,6 +225,27 @@ static int slot_field(struct parse_state *ps, const char *sname, const char *nam
 	return 1;
 }
 
+static int rekey_field(struct parse_state *ps, const char *name, const char *v)
+{
+	unsigned long x;
+
+	ps->d->rekey = 1;
+	if (!strcmp(name, "from_epoch")) {
+		if ((ps->rekey_seen & 1) || parse_uint(v, UINT32_MAX, &x) < 0)
+			return fail(ps, "bad from_epoch in [rekey]");
+		ps->d->rekey_from_epoch = (uint32_t)x;
+		ps->rekey_seen |= 1;
+	} else if (!strcmp(name, "previous_key")) {
+		/* continuation lines arrive as more values of the same name */
+		if (append(&ps->rekey_b64, v, 4 * VDESC_REKEY_PREV_BYTES) < 0)
+			return fail(ps, "previous_key too long in [rekey]");
+		ps->rekey_seen |= 2;
+	} else {
+		return fail(ps, "unknown field '%s' in [rekey]", name);
+	}
+	return 1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
@@ -231,6 +254,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 0;
 	if (!strcmp(section, "volume"))
 		return volume_field(ps, name, value);
+	if (!strcmp(section, "rekey"))
+		return rekey_field(ps, name, value);
 	if (!strncmp(section, "slot ", 5))
 		return slot_field(ps, section + 5, name, value);
 	return fail(ps, "unknown section [%s]", section);
@@ -272,6 +297,17 @@ int vdesc_parse(struct vdesc *d, const char *text, char *err, size_t errlen)
 		}
 		s->wrapped_len = len;
 	}
+	if (!ps.failed && d->rekey) {
+		size_t len;
+		if (ps.rekey_seen != 3 || !b64_chars_ok(ps.rekey_b64) ||
+		    sodium_base642bin(d->rekey_prev, sizeof(d->rekey_prev), ps.rekey_b64,
+				      strlen(ps.rekey_b64), NULL, &len, NULL, B64) != 0 ||
+		    len != sizeof(d->rekey_prev))
+			fail(&ps, "bad [rekey] section");
+		else if (d->rekey_from_epoch == d->key_epoch)
+			fail(&ps, "[rekey] from_epoch equals key_epoch");
+	}
+	free(ps.rekey_b64);
 	for (unsigned i = 0; i < VDESC_MAX_SLOTS; i++)
 		free(ps.b64[i]);
 	if (ps.failed) {
@@ -409,6 +445,14 @@ char *vdesc_format(const struct vdesc *d)
 		d->format, hex, cipher_name(d->cipher), 1UL << d->block_shift, VDESC_NAMES_SCHEME,
 		d->longname_max, d->key_epoch, d->created, mac ? mac : "");
 	free(mac);
+	if (d->rekey) {
+		char *pk = b64(d->rekey_prev, sizeof(d->rekey_prev));
+		fprintf(f, "\n; a rekey is unfinished: run byokfs rekey again to finish it\n"
+			   "[rekey]\nfrom_epoch = %u\n", d->rekey_from_epoch);
+		if (!pk || put_value(f, "previous_key", pk) < 0)
+			bad = 1;
+		free(pk);
+	}
 	for (unsigned i = 0; i < d->nslots; i++) {
 		const struct vslot *s = &d->slots[i];
 		char *w = b64(s->wrapped, s->wrapped_len);
@@ -453,6 +497,13 @@ static void vdesc_compute_mac(const struct vdesc *d, const uint8_t key[BYOKFS_KE
 	snprintf(num, sizeof(num), "%u", d->key_epoch);
 	mac_str(&st, "key_epoch", num);
 	mac_str(&st, "created", d->created);
+	if (d->rekey) {
+		char *pk = b64(d->rekey_prev, sizeof(d->rekey_prev));
+		snprintf(num, sizeof(num), "%u", d->rekey_from_epoch);
+		mac_str(&st, "rekey_from_epoch", num);
+		mac_str(&st, "rekey_previous_key", pk ? pk : "");
+		free(pk);
+	}
 	for (unsigned i = 0; i < d->nslots; i++) {
 		const struct vslot *s = &d->slots[i];
 		char *w = b64(s->wrapped, s->wrapped_len);

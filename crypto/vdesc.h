@@ -41,6 +41,10 @@ struct vslot {
 	size_t wrapped_len;
 };
 
+/* The previous volume key of an unfinished rekey, sealed (crypto/seal.h). */
+#define VDESC_REKEY_PREV_BYTES (BYOKFS_KEY_BYTES + 40)
+#define VDESC_REKEY_AD "byokfs-rekey-v1:"
+
 struct vdesc {
 	unsigned format;
 	uint8_t id[BYOKFS_VOLUME_ID_BYTES];
@@ -52,6 +56,16 @@ struct vdesc {
 	uint8_t mac[VDESC_MAC_BYTES];
 	unsigned nslots;
 	struct vslot slots[VDESC_MAX_SLOTS];
+	/*
+	 * [rekey], present only while a rekey is unfinished: headers of key
+	 * epoch rekey_from_epoch and names, symlink targets and xattrs under
+	 * the previous volume key still exist. rekey_prev is that key, sealed
+	 * under KDF(current volume key, KDF_REKEY) with AD VDESC_REKEY_AD ||
+	 * id hex.
+	 */
+	int rekey;
+	uint32_t rekey_from_epoch;
+	uint8_t rekey_prev[VDESC_REKEY_PREV_BYTES];
 };
 
 /* The volume id as 32 lowercase hex characters (the providers' context). */

@@ -39,7 +39,6 @@
 #define READ_CHUNK (1u << 20)
 
 /* docs/FORMAT.md section 7: attribute names use this fixed directory id */
-static const uint8_t xattr_dirid[BYOKFS_DIR_ID_BYTES] = "byokfs-xattr-v1";
 
 /* A growing path: push a component, pop back to a saved length. */
 struct pbuf {

@@ -12,6 +12,8 @@
 
 #include "fs/log.h"
 
+const uint8_t xattr_dirid[BYOKFS_DIR_ID_BYTES] = "byokfs-xattr-v1";
+
 static int bname_make_nk(struct vol *v, int old, const uint8_t dirid[BYOKFS_DIR_ID_BYTES],
 			 const char *name, struct bname *out)
 {

@@ -18,6 +18,9 @@
 #include "crypto/name.h"
 #include "fs/vol.h"
 
+/* The fixed "directory id" under which xattr names are encrypted (FORMAT.md 7). */
+extern const uint8_t xattr_dirid[BYOKFS_DIR_ID_BYTES];
+
 struct bname {
 	char entry[NAME_ENC_MAX + 1]; /* the backing directory entry */
 	char enc[NAME_ENC_MAX + 1];   /* the full encoding */

@@ -20,7 +20,6 @@
 #define BACKING_PREFIX "user.b."
 #define XATTR_VALUE_MAX 65536
 
-static const uint8_t xattr_dirid[BYOKFS_DIR_ID_BYTES] = "byokfs-xattr-v1";
 
 /*
  * Backing attribute name of a plaintext "user.x", under the current keys or

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "crypto/blk.h"
+#include "crypto/seal.h"
 
 int vol_open(struct vol *v, const char *backing, char *err, size_t errlen)
 {
@@ -92,6 +93,30 @@ int vol_unlock(struct vol *v, const uint8_t vkey[BYOKFS_KEY_BYTES])
 		secmem_free(k);
 		secmem_wipe_stack();
 		return -EBADMSG;
+	}
+	/* an unfinished rekey: the previous generation's key comes along */
+	uint8_t *prev = NULL;
+	if (v->desc.rekey) {
+		char ad[64];
+		prev = secmem_alloc(BYOKFS_KEY_BYTES + BYOKFS_KEY_BYTES);
+		if (!prev) {
+			secmem_free(k);
+			return -ENOMEM;
+		}
+		kdf_derive(prev + BYOKFS_KEY_BYTES, KDF_REKEY, vkey);
+		snprintf(ad, sizeof(ad), "%s%s", VDESC_REKEY_AD, v->volume_id_hex);
+		if (unseal(prev + BYOKFS_KEY_BYTES, (const uint8_t *)ad, strlen(ad), v->desc.rekey_prev,
+			   sizeof(v->desc.rekey_prev), prev) != BYOKFS_KEY_BYTES) {
+			secmem_free(prev);
+			secmem_free(k);
+			secmem_wipe_stack();
+			return -EBADMSG;
+		}
+	}
+	/* the previous generation first: nothing runs until the state says unlocked */
+	if (prev) {
+		vol_set_previous(v, v->desc.rekey_from_epoch, prev);
+		secmem_free(prev);
 	}
 	pthread_rwlock_wrlock(&v->gate);
 	memcpy(v->keys, k, sizeof(*k));

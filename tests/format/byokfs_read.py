@@ -62,6 +62,15 @@ class Volume:
         for f in ("format", "id", "cipher", "block_size", "names", "longname_max", "key_epoch",
                   "created"):
             text += "%s=%s\n" % (f, v[f])
+        self.old = None
+        if cp.has_section("rekey"):
+            rk = cp["rekey"]
+            text += "rekey_from_epoch=%s\nrekey_previous_key=%s\n" % (
+                rk["from_epoch"], join(rk["previous_key"]))
+            prev = oracle.unseal(self.k["rekey"], ("byokfs-rekey-v1:" + v["id"]).encode(),
+                                 base64.b64decode(join(rk["previous_key"])))
+            self.old = {n: oracle.kdf(prev, i) for n, i in oracle.SUBKEYS.items()}
+            self.old_epoch = int(rk["from_epoch"])
         for s in slots:
             text += "slot=%s\nprovider=%s\nkey_id=%s\nwrapped_key=%s\n" % (
                 s[5:], cp[s]["provider"], join_keep(cp[s]["key_id"]), join(cp[s]["wrapped_key"]))
@@ -82,14 +91,21 @@ class Volume:
                 assert oracle.long_entry(enc) == e, "long name hash mismatch"
             else:
                 enc = e
-            name = oracle.name_decrypt(self.k["name_mac"], self.k["name_enc"], did, enc)
+            try:
+                name = oracle.name_decrypt(self.k["name_mac"], self.k["name_enc"], did, enc)
+            except ValueError:
+                if not self.old:
+                    raise
+                name = oracle.name_decrypt(self.old["name_mac"], self.old["name_enc"], did, enc)
             yield name.decode("utf-8", "surrogateescape"), os.path.join(path, e)
 
     def read_file(self, path):
         raw = open(path, "rb").read()
         if len(raw) == 0:
             return b""
-        dek = oracle.header_unwrap(raw[:H], self.k["header"], self.volume_id)
+        epoch = int.from_bytes(raw[8:12], "little")
+        keys = self.old if self.old and epoch == self.old_epoch else self.k
+        dek = oracle.header_unwrap(raw[:H], keys["header"], self.volume_id)
         assert raw[5] == self.cipher and (1 << raw[6]) == self.block
         file_id = raw[16:32]
         body = raw[H:]
@@ -112,7 +128,12 @@ class Volume:
 
     def readlink(self, path):
         enc = os.readlink(path)
-        return oracle.unseal(self.k["link"], b"byokfs-symlink-v1", oracle.b64url_dec(enc)).decode()
+        for keys in (self.k, self.old):
+            try:
+                return oracle.unseal(keys["link"], b"byokfs-symlink-v1", oracle.b64url_dec(enc)).decode()
+            except Exception:
+                if keys is self.old or not self.old:
+                    raise
 
     def xattrs(self, path):
         out = {}
@@ -123,10 +144,16 @@ class Volume:
         for bn in names:
             if not bn.startswith("user.b."):
                 continue
-            n = oracle.name_decrypt(self.k["name_mac"], self.k["name_enc"],
-                                    b"byokfs-xattr-v1\0", bn[7:])
-            val = oracle.unseal(self.k["xattr"], bn.encode(),
-                                os.getxattr(path, bn, follow_symlinks=False))
+            for keys in (self.k, self.old):
+                try:
+                    n = oracle.name_decrypt(keys["name_mac"], keys["name_enc"],
+                                            b"byokfs-xattr-v1\0", bn[7:])
+                    val = oracle.unseal(keys["xattr"], bn.encode(),
+                                        os.getxattr(path, bn, follow_symlinks=False))
+                    break
+                except Exception:
+                    if keys is self.old or not self.old:
+                        raise
             out["user." + n.decode()] = val
         return out
 

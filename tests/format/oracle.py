@@ -49,7 +49,7 @@ def kdf(vkey, subkey_id):
     return hashlib.blake2b(b"", digest_size=32, key=vkey, salt=salt, person=person).digest()
 
 
-SUBKEYS = {"header": 1, "name_mac": 2, "name_enc": 3, "desc_mac": 4, "link": 5, "xattr": 6}
+SUBKEYS = {"header": 1, "name_mac": 2, "name_enc": 3, "desc_mac": 4, "link": 5, "xattr": 6, "rekey": 7}
 
 CIPHERS = {1: ("aes-256-gcm", 12), 2: ("xchacha20-poly1305", 24)}
 

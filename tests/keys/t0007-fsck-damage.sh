@@ -49,7 +49,7 @@ printf 'AAAA' >>"$C/${B[long2]}.name"
 bad=${B[badname]}; badnew=${bad:0:5}$([[ ${bad:5:1} == A ]] && echo B || echo A)${bad:6}
 mv "$C/$bad" "$C/$badnew"
 t=$(readlink "$C/${B[lnk]}"); rm "$C/${B[lnk]}"
-ln -s "${t:0:10}$([[ ${t:10:1} == A ]] && echo B || echo A)${t:11}" "$C/${B[lnk]}"
+ln -s -- "${t:0:10}$([[ ${t:10:1} == A ]] && echo B || echo A)${t:11}" "$C/${B[lnk]}"
 python3 - "$C/${B[xv]}" "$C/${B[xn]}" <<'PY'
 import os, sys
 xv, xn = sys.argv[1], sys.argv[2]

@@ -82,7 +82,7 @@ vol_umount; restore
 
 # 5: an altered symlink target
 t=$(readlink "$blink"); c=${t:10:1}; [[ $c == A ]] && r=B || r=A
-rm "$blink"; ln -s "${t:0:10}${r}${t:11}" "$blink"
+rm "$blink"; ln -s -- "${t:0:10}${r}${t:11}" "$blink"
 vol_mount
 eio "altered symlink target" readlink -v "$PLAIN/c/link"
 eio "altered symlink target (followed)" cat "$PLAIN/c/link"
