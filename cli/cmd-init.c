@@ -18,6 +18,7 @@
 #include "crypto/secmem.h"
 #include "crypto/vdesc.h"
 #include "fs/names.h"
+#include "kms/config.h"
 
 static const char usage_text[] =
 	"usage: byokfs init --key PROVIDER:ID [options] BACKING\n"
@@ -125,6 +126,14 @@ int cmd_init(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	backing = argv[optind];
+	{
+		char cerr[512];
+		/* a bad configuration file is a usage error, said before anything else */
+		if (config_load(cerr, sizeof(cerr)) < 0) {
+			cli_error("byokfs.conf: %s", cerr);
+			return EXIT_USAGE;
+		}
+	}
 
 	if (stat(backing, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {

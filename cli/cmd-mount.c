@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* byokfs mount BACKING MOUNTPOINT: unlock a volume and serve it over FUSE. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,11 +9,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "crypto/secmem.h"
 #include "fs/log.h"
 #include "fs/mount.h"
+#include "kms/config.h"
 
 static const char usage_text[] =
 	"usage: byokfs mount [options] BACKING MOUNTPOINT\n"
@@ -39,9 +43,12 @@ static const char usage_text[] =
 	"       readahead=KB        kernel readahead for the mount (default 1024;\n"
 	"                           root only; 0 keeps the kernel's 128)\n"
 	"       lease=SEC           how long the key may be used without the key\n"
-	"                           provider confirming it (default 5, at least 0.2);\n"
+	"                           provider confirming it (default: byokfs.conf, else\n"
+	"                           5; at least 0.2);\n"
 	"                           renewed every SEC/2\n"
 	"  -h, --help            this help\n";
+
+static int lease_given; /* -o lease= was on the command line */
 
 static int parse_o(char *list, struct fs_options *o)
 {
@@ -66,6 +73,7 @@ static int parse_o(char *list, struct fs_options *o)
 			o->lease = strtod(opt + 6, &end);
 			if (*end || !(o->lease >= 0.2) || o->lease > 86400)
 				goto bad;
+			lease_given = 1;
 		} else if (!strncmp(opt, "readahead=", 10)) {
 			unsigned long n = strtoul(opt + 10, &end, 10);
 			if (*end || n > 65536)
@@ -110,7 +118,7 @@ int cmd_mount(int argc, char **argv)
 	struct rlimit nocore = {0, 0};
 	char err[512];
 	unsigned slot = 0;
-	int opt, verbose = 0, code, r;
+	int opt, verbose = 0, code, r, ready_fd = -1;
 
 	fs_options_default(&o);
 	while ((opt = getopt_long(argc, argv, "fdvo:h", longopts, NULL)) != -1) {
@@ -145,16 +153,56 @@ int cmd_mount(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_level(verbose);
+	/* a bad configuration file is a usage error, said before anything else */
+	if (config_load(err, sizeof(err)) < 0) {
+		cli_error("byokfs.conf: %s", err);
+		return EXIT_USAGE;
+	}
+
+	/*
+	 * In the background, fork now, before any key exists: memory locks
+	 * (the keys' mlock) do not pass to a child, and a fork after the
+	 * unlock would leave the daemon's keys swappable. The child does the
+	 * rest with the terminal still on stderr for error messages, and hands
+	 * its exit code to the parent through a pipe once mounted or failed.
+	 */
+	if (!o.foreground) {
+		int pfd[2], status, got;
+		pid_t pid;
+		if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+			cli_error("cannot start the mount process: %s", strerror(errno));
+			return EXIT_ERROR;
+		}
+		if (pid > 0) {
+			close(pfd[1]);
+			do
+				got = (int)read(pfd[0], &code, sizeof(code));
+			while (got < 0 && errno == EINTR);
+			if (got != (int)sizeof(code)) {
+				waitpid(pid, &status, 0);
+				cli_error("the mount process ended before mounting");
+				return EXIT_ERROR;
+			}
+			if (code != EXIT_OK)
+				waitpid(pid, &status, 0);
+			return code;
+		}
+		close(pfd[0]);
+		ready_fd = pfd[1];
+		setsid();
+	}
 
 	/* before any key is in memory: no core dumps, no ptrace by peers */
 	if (prctl(PR_SET_DUMPABLE, 0) != 0 || setrlimit(RLIMIT_CORE, &nocore) != 0) {
 		cli_error("cannot make the process undumpable: %s", strerror(errno));
-		return EXIT_ERROR;
+		code = EXIT_ERROR;
+		goto report;
 	}
 	r = vol_open(&v, argv[optind], err, sizeof(err));
 	if (r < 0) {
 		cli_error("%s", err);
-		return r == -EBADMSG || r == -ENOENT || r == -ENOTSUP ? EXIT_VOLUME : EXIT_ERROR;
+		code = r == -EBADMSG || r == -ENOENT || r == -ENOTSUP ? EXIT_VOLUME : EXIT_ERROR;
+		goto report;
 	}
 	code = cli_unlock(&v, keyspec, &key, &slot);
 	/* this frame's callees handled keys; fs_serve's frame will lie over
@@ -162,9 +210,11 @@ int cmd_mount(int argc, char **argv)
 	secmem_wipe_stack();
 	if (code != EXIT_OK)
 		goto out;
+	if (!lease_given)
+		o.lease = config_default_lease(kms_provider_name(key));
 	struct fs_keeper keeper = {.key = key, .slot = v.desc.slots[slot].name};
 	err[0] = '\0';
-	r = fs_serve(&v, argv[optind + 1], &o, &keeper, err, sizeof(err));
+	r = fs_serve(&v, argv[optind + 1], &o, &keeper, &ready_fd, err, sizeof(err));
 	if (r < 0) {
 		if (err[0])
 			cli_error("%s", err);
@@ -174,6 +224,13 @@ out:
 	vol_wipe(&v, VOL_LOCKED);
 	vol_close(&v);
 	kms_close(key);
+report:
+	if (ready_fd >= 0) {
+		/* failed before mounting: the waiting parent exits with our code */
+		if (write(ready_fd, &code, sizeof(code)) != (ssize_t)sizeof(code))
+			cli_error("cannot report to the mount command: %s", strerror(errno));
+		close(ready_fd);
+	}
 	/* test hook (docs/SECURITY.md): stop with every key wiped and released,
 	 * so that tests/hygiene can scan this process's memory before it exits */
 	if (getenv("BYOKFS_TEST_STOP_BEFORE_EXIT"))

@@ -9,6 +9,7 @@
 #include "fs/mount.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -205,8 +206,29 @@ static void raise_fd_limit(size_t need)
 	}
 }
 
+/* Once mounted: drop the terminal and tell the waiting command we are up. */
+static void detach(int *ready_fd)
+{
+	int code = 0, fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (chdir("/") < 0)
+		log_warn("cannot chdir to /: %s", strerror(errno));
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_use_syslog();
+	if (write(*ready_fd, &code, sizeof(code)) != (ssize_t)sizeof(code))
+		log_err("cannot tell the mount command we are up: %s", strerror(errno));
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
 int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
-	     const struct fs_keeper *keeper, char *err, size_t errlen)
+	     const struct fs_keeper *keeper, int *ready_fd, char *err, size_t errlen)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_lowlevel_ops ops;
@@ -310,19 +332,14 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	}
 	mounted = 1;
 	set_readahead(c->mountpoint, o->readahead_kb);
-	if (!o->foreground && !o->debug) {
-		log_use_syslog();
-		if (fuse_daemonize(0) != 0) {
-			r = -EIO;
-			goto out_unmount;
-		}
-	}
+	if (*ready_fd >= 0)
+		detach(ready_fd);
 	{
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		c->mounted_at = (double)ts.tv_sec;
 	}
-	/* threads only now: fuse_daemonize() forked */
+	/* threads only now that nothing can fail before the loop starts */
 	struct lease_cfg lc = {.seconds = o->lease, .key = keeper->key, .slot = keeper->slot,
 			       .on_wipe = invalidate_all, .ctx = c};
 	c->lease = lease_start(v, &lc);

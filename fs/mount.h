@@ -36,13 +36,16 @@ struct fs_keeper {
 void fs_options_default(struct fs_options *o);
 
 /*
- * Mounts v (unlocked) on mountpoint, detaches from the terminal unless
- * foreground, and serves requests until unmounted or signalled; meanwhile
+ * Mounts v (unlocked) on mountpoint and serves requests until unmounted or
+ * signalled. If *ready_fd >= 0 (a process waiting for us: the command
+ * forked before unlocking), once mounted it detaches from the terminal
+ * (stdio to /dev/null, logs to syslog), writes the int 0 to *ready_fd,
+ * closes it and sets it to -1. Meanwhile it
  * renews the lease through keeper and serves the control socket. Returns 0
  * after a clean unmount; -errno with a one-line err (errlen bytes) when the
  * mount could not be made (nothing was mounted then).
  */
 int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
-	     const struct fs_keeper *keeper, char *err, size_t errlen);
+	     const struct fs_keeper *keeper, int *ready_fd, char *err, size_t errlen);
 
 #endif

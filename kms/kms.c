@@ -11,10 +11,14 @@
 #include "crypto/secmem.h"
 
 extern const struct kms_provider kms_local;
+extern const struct kms_provider kms_aws;
+extern const struct kms_provider kms_vault;
 
 /* The only list of providers. */
 static const struct kms_provider *const providers[] = {
 	&kms_local,
+	&kms_aws,
+	&kms_vault,
 };
 
 struct kms_key {

@@ -8,6 +8,8 @@
 // ScheduleKeyDeletion, CancelKeyDeletion, CreateKey and CreateAlias with real
 // AES-256-GCM blobs bound to the key id and EncryptionContext. An unsigned admin
 // API under /_admin/ manages keys, credentials, deny rules, faults and counters.
+// Beside KMS it serves container credentials and EC2 instance metadata (IMDSv2)
+// that mint temporary keys KMS accepts (lib/aws-metadata.js).
 // Limits (see README.md): symmetric keys only, emulator blob format, no grants,
 // no IAM policy language, no key rotation, no List*/Tag*/Grant* operations.
 
@@ -24,6 +26,7 @@ const { decodeStrict } = require('./lib/b64');
 const { KmsError, render, setStyle, style } = require('./lib/aws-errors');
 const { KeyStore, STATES } = require('./lib/aws-keystore');
 const { Access, parseTime } = require('./lib/aws-access');
+const { Metadata } = require('./lib/aws-metadata');
 
 const USAGE = `usage: aws-kms-server.js [options]
   --port N             TCP port on 127.0.0.1 (0 = pick one; default 0)
@@ -80,6 +83,7 @@ setStyle({ namespaced: args['error-style'] === 'namespaced', errorTypeHeader: ar
 
 let keystore;
 let access;
+let metadata;
 const faults = new Faults(['500', '503', 'throttle', '429', 'keyunavailable', 'error']);
 const counters = new Counters();
 
@@ -117,6 +121,7 @@ function initialKeys() {
 function resetState() {
   keystore = new KeyStore({ region: REGION, account: ACCOUNT, now: clock.now });
   access = new Access({ account: ACCOUNT, now: clock.now });
+  if (metadata) { metadata.setAccess(access); metadata.reset(); } else metadata = new Metadata({ access, now: clock.now });
   try {
     for (const c of initialCredentials()) access.addCredential(c);
     for (const k of initialKeys()) keystore.create(k);
@@ -446,6 +451,9 @@ const ADMIN = {
   'expire-credential': (b) => ({ credential: access.expire(b.accessKeyId) }),
   'remove-credential': (b) => ({ removed: access.remove(b.accessKeyId) }),
   'error-style': (b) => ({ errorStyle: setStyle(b) }),
+  metadata: (b) => {
+    try { return { metadata: metadata.configure(b) }; } catch (e) { throw new admin.AdminError(e.message); }
+  },
   state: () => ({
     region: REGION, account: ACCOUNT,
     ...keystore.snapshot(), ...access.snapshot(),
@@ -484,6 +492,7 @@ async function handle(req, res) {
   const rawPath = q < 0 ? req.url : req.url.slice(0, q);
   const rawQuery = q < 0 ? '' : req.url.slice(q + 1);
   if (admin.isAdmin(rawPath)) return admin.handle(req, res, ADMIN, { faults, counters });
+  if (Metadata.isMetadata(rawPath)) return handleMetadata(req, res, rawPath);
 
   const requestId = crypto.randomUUID();
   const base = { 'x-amzn-RequestId': requestId, Date: new Date(clock.now()).toUTCString() };
@@ -547,6 +556,27 @@ async function handle(req, res) {
     counters.error(err.kmsName);
     log(`${op} ${r.status} ${err.kmsName} ${who} ${requestId}`);
   }
+}
+
+// Container credentials and instance metadata: counted and faulted like KMS
+// operations, under their own names (container-credentials, imds-token,
+// imds-role, imds-credentials).
+async function handleMetadata(req, res, rawPath) {
+  const op = Metadata.op(req.method, rawPath);
+  counters.request(op);
+  await readBody(req);
+  const rule = faults.take(op);
+  if (rule) {
+    counters.fault(rule.type);
+    let status;
+    const consumed = await faults.apply(rule, req, res, () => { const r = renderFault(rule); status = r.status; return r; });
+    if (consumed) { if (status) counters.status(status); return; }
+  }
+  const r = metadata.handle(req.method, rawPath, req.headers);
+  res.writeHead(r.status, { 'Content-Type': r.type, 'Content-Length': Buffer.byteLength(r.body) });
+  res.end(r.body);
+  counters.status(r.status);
+  log(`${req.method} ${rawPath} ${r.status}`);
 }
 
 // ---------------------------------------------------------------- start

@@ -28,7 +28,9 @@ for rd in r["readers"]:
     assert rd["errno"] == want, "%s ended with %s, want %s" % (rd["file"], rd["errno"], want)
     # it read data while the mount was unlocked: the test measured something
     assert rd["last_ok_start_ms"] > -400, "%s never read before revoke" % rd["file"]
-assert r["appender"]["errno"] == "EKEYREVOKED", r["appender"]
+# cut off between two requests of one write(), the appender gets a short
+# write instead of an error; either way the bytes are checked below
+assert r["appender"]["errno"] in ("EKEYREVOKED", "short write"), r["appender"]
 assert r["appender"]["acked"] > 10, "appender wrote too little to check"
 PY
 
@@ -43,21 +45,20 @@ expect_errno "Key has been revoked" cat "$PLAIN/does-not-exist"
 
 "$BYOKFS" unlock "$PLAIN" || fail "unlock"
 [[ $(sha "$PLAIN/cached") == "$sha_cached" ]] || fail "cached file wrong after unlock"
-acked=$(cat "$T/acked")
-python3 - "$PLAIN/prompts.jsonl" "$acked" <<'PY' || fail "appended lines"
+read -r acked partial < "$T/acked"
+python3 - "$PLAIN/prompts.jsonl" "$acked" "$partial" <<'PY' || fail "appended lines"
 import sys
-lines = open(sys.argv[1], "rb").read().split(b"\n")
-assert lines[-1] == b"", "file does not end with a newline"
-lines = lines[:-1]
-acked = int(sys.argv[2])
-assert len(lines) == acked, "%d lines on disk, %d acknowledged" % (len(lines), acked)
-for i, l in enumerate(lines, 1):
-    body, _, ck = l.rpartition(b" ")
+def line(seq):  # exactly what revoke-harness writes
+    body = b"line %08d payload-%060d" % (seq, seq * 7919)
     h = 5381
     for c in body:
         h = (h * 33 + c) & 0xFFFFFFFFFFFFFFFF
-    assert int(ck, 16) == h & 0xFFFFFFFF, "line %d damaged: %r" % (i, l)
-    assert body.startswith(b"line %08d " % i), "line %d out of order: %r" % (i, l)
+    return body + b" %08x\n" % (h & 0xFFFFFFFF)
+data = open(sys.argv[1], "rb").read()
+acked, partial = int(sys.argv[2]), int(sys.argv[3])
+want = b"".join(line(i) for i in range(1, acked + 1)) + line(acked + 1)[:partial]
+assert data == want, "on disk: %d bytes, acknowledged: %d lines + %d bytes; first difference at %d" % (
+    len(data), acked, partial, next((i for i, (a, b) in enumerate(zip(data, want)) if a != b), min(len(data), len(want))))
 PY
 "$BYOKFS" revoke "$PLAIN"
 vol_umount || fail "fusermount3 -u after revoke"

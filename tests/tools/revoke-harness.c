@@ -18,7 +18,10 @@
  * R must fail: one that returned data is a violation. Prints one JSON object:
  *   {"cmd_start":..,"cmd_end":..,"cmd_rc":..,"cutoff_ms":..,"violations":N,
  *    "readers":[{"file":..,"errno":..,"last_ok_start":..,"first_fail":..},...],
- *    "appender":{"acked":N,"errno":..}}
+ *    "appender":{"acked":N,"errno":..,"partial":BYTES}}
+ * An appender cut off inside a write() that the kernel split into two
+ * requests sees a short write: "errno" is "short write" and "partial" the
+ * bytes of that line on disk; -A FILE then holds "ACKED PARTIAL".
  * cutoff_ms: from the start of COMMAND to the first failure of the last
  * reader. Exit 0 when every reader was cut off with no violation, 1 otherwise.
  */
@@ -150,7 +153,8 @@ struct appender {
 	const char *file, *ackfile;
 	pthread_t t;
 	long acked;
-	int err;
+	long partial; /* bytes of the next line a short write put on disk */
+	int err;      /* errno of the failed write; 0 after a short write */
 };
 
 static void *append_main(void *arg)
@@ -171,7 +175,11 @@ static void *append_main(void *arg)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %08lx\n", h & 0xffffffff);
 		ssize_t w = write(fd, line, (size_t)n);
 		if (w != n) {
-			a->err = w < 0 ? errno : EIO;
+			/* a line across a page boundary goes to the filesystem as two
+			 * requests; cut off between them, write() returns the count
+			 * of the first: that prefix is on disk, the rest is not */
+			a->err = w < 0 ? errno : 0;
+			a->partial = w > 0 ? w : 0;
 			break;
 		}
 		a->acked = seq;
@@ -181,7 +189,7 @@ static void *append_main(void *arg)
 	if (a->ackfile) {
 		FILE *f = fopen(a->ackfile, "w");
 		if (f) {
-			fprintf(f, "%ld\n", a->acked);
+			fprintf(f, "%ld %ld\n", a->acked, a->partial);
 			fclose(f);
 		}
 	}
@@ -309,7 +317,8 @@ int main(int argc, char **argv)
 		       (readers[i].last_ok_start - cmd_start) * 1000, readers[i].violations);
 	printf("]");
 	if (app.file)
-		printf(",\"appender\":{\"acked\":%ld,\"errno\":\"%s\"}", app.acked, errname(app.err));
+		printf(",\"appender\":{\"acked\":%ld,\"errno\":\"%s\",\"partial\":%ld}", app.acked,
+		       app.partial ? "short write" : errname(app.err), app.partial);
 	printf("}\n");
 	fflush(stdout);
 	_exit(cut && violations == 0 ? 0 : 1);
