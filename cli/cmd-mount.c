@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"       entry_timeout=SEC   how long the kernel caches names (default 1)\n"
 	"       attr_timeout=SEC    how long the kernel caches attributes (default 1)\n"
 	"       threads=N           FUSE worker threads (default 16)\n"
+	"       crypto_threads=N    threads that share a large request's encryption\n"
+	"                           with the FUSE thread (default CPUs - 1; 0 = none)\n"
 	"       max_inodes=N        inodes the mount holds before it asks the kernel\n"
 	"                           to forget the least used (default 65536, at least\n"
 	"                           1024; 0 = no bound: one descriptor each)\n"
@@ -84,6 +86,11 @@ static int parse_o(char *list, struct fs_options *o)
 			if (*end || (n != 0 && n < 1024) || n > 100000000ULL)
 				goto bad;
 			o->max_inodes = (size_t)n;
+		} else if (!strncmp(opt, "crypto_threads=", 15)) {
+			unsigned long n = strtoul(opt + 15, &end, 10);
+			if (*end || n > 7)
+				goto bad;
+			o->crypto_threads = (int)n;
 		} else if (!strncmp(opt, "threads=", 8)) {
 			unsigned long n = strtoul(opt + 8, &end, 10);
 			if (*end || n < 1 || n > 256)

@@ -32,9 +32,11 @@
 
 #include "fs/io.h"
 #include "fs/log.h"
+#include "fs/par.h"
 
 #define WRITE_CHUNK (1u << 20) /* content_write works in pieces of this size */
 #define FS_BLOCK 4096          /* allocation granularity assumed for ENOSPC checks */
+#define PAR_MIN_BLOCKS 32      /* requests of at least this many blocks are split over the CPUs */
 
 /* ---- per-thread buffers (ciphertext and plaintext), never in core dumps ---- */
 
@@ -300,12 +302,40 @@ bad:
 	return -EIO;
 }
 
+/* Blocks b0 + [lo, hi) of a read, decrypted (par_run: the caller holds the gate). */
+struct dec_ctx {
+	struct vol *v;
+	struct fcontent *fc;
+	uint64_t b0, last, pos;
+	const uint8_t *ct;
+	uint8_t *pt;
+	atomic_int err;
+};
+
+static void decrypt_range(void *arg, size_t lo, size_t hi)
+{
+	struct dec_ctx *d = arg;
+	struct vol *v = d->v;
+
+	for (size_t k = lo; k < hi && atomic_load(&d->err) == 0; k++) {
+		uint64_t i = d->b0 + k;
+		size_t len = blk_len(v, d->fc->size, i);
+		long got = decrypt_block(v, d->fc, i, d->last, d->ct + (size_t)(blk_pos(v, i) - d->pos),
+					 len + v->overhead, d->pt + (k << v->block_shift));
+		if (got < 0) {
+			int zero = 0;
+			atomic_compare_exchange_strong(&d->err, &zero, (int)got);
+		}
+	}
+	secmem_wipe_stack(); /* a helper thread used the key too */
+}
+
 ssize_t content_read(struct vol *v, struct fcontent *fc, size_t size, uint64_t off,
 		     int (*deliver)(void *ctx, const void *data, size_t len), void *ctx)
 {
 	struct tbufs *tb = tbufs();
 	uint64_t end, b0, b1, last, pos;
-	size_t need, len, outlen;
+	size_t need, outlen;
 	uint8_t *ct, *pt;
 	ssize_t n, r;
 
@@ -353,15 +383,14 @@ ssize_t content_read(struct vol *v, struct fcontent *fc, size_t size, uint64_t o
 		goto out_unlock;
 	if ((r = content_key(v, fc)) < 0)
 		goto out_gate;
-	/* decrypt every block into pt (block-aligned), then hand out the slice */
-	for (uint64_t i = b0; i <= b1; i++) {
-		len = blk_len(v, fc->size, i);
-		long got = decrypt_block(v, fc, i, last, ct + (size_t)(blk_pos(v, i) - pos),
-					 len + v->overhead, pt + ((i - b0) << v->block_shift));
-		if (got < 0) {
-			r = got;
+	/* decrypt every block into pt (block-aligned), split over the CPUs if
+	 * large, then hand out the slice */
+	{
+		struct dec_ctx dc = {.v = v, .fc = fc, .b0 = b0, .last = last, .pos = pos, .ct = ct,
+				     .pt = pt, .err = 0};
+		par_run(decrypt_range, &dc, (size_t)(b1 - b0 + 1), PAR_MIN_BLOCKS);
+		if ((r = atomic_load(&dc.err)) < 0)
 			goto out_gate;
-		}
 	}
 	r = deliver(ctx, pt + (off - (b0 << v->block_shift)), outlen);
 	if (r == 0) {
@@ -469,6 +498,30 @@ static size_t plan_runs(const struct vol *v, const struct job *jobs, size_t njob
 	return nruns;
 }
 
+/* Blocks [lo, hi) of a write, encrypted (par_run: the caller holds the gate). */
+struct enc_ctx {
+	struct vol *v;
+	struct fcontent *fc;
+	const struct job *jobs;
+	uint8_t *pt, *ct;
+	const size_t *ctoff;
+	const uint8_t *nonces;
+	size_t nlen;
+};
+
+static void encrypt_range(void *arg, size_t lo, size_t hi)
+{
+	struct enc_ctx *e = arg;
+
+	for (size_t k = lo; k < hi; k++) {
+		const struct job *j = &e->jobs[k];
+		const uint8_t *plain = j->src ? j->src : e->pt + k * e->v->block_size;
+		blk_encrypt(e->fc->key, e->fc->hdr.file_id, j->idx, j->final, e->nonces + k * e->nlen,
+			    plain, j->len, e->ct + e->ctoff[k]);
+	}
+	secmem_wipe_stack(); /* a helper thread used the key too */
+}
+
 /* The write engine (see plan_jobs). Caller holds fc->lock exclusively. */
 static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *src, size_t size,
 			    uint64_t off)
@@ -539,38 +592,41 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 		vol_gate_leave(v);
 		return r;
 	}
-	uint8_t *out = ct;
+	/* merge partial blocks first (at most the first, last and old final
+	 * block), then encrypt every block, split over the CPUs if large */
 	o = oldct;
 	for (size_t k = 0; k < njobs; k++) {
 		struct job *j = &jobs[k];
-		const uint8_t *plain = j->src;
-		if (!plain) {
-			uint8_t *p = pt + k * v->block_size;
-			uint64_t bs = j->idx << v->block_shift;
-			size_t keep = 0;
-			if (j->rmw) {
-				long got = decrypt_block(v, fc, j->idx, old_last, o,
-							 j->oldlen + v->overhead, p);
-				o += vol_slot_size(v);
-				if (got < 0) {
-					vol_gate_leave(v);
-					return got;
-				}
-				keep = j->oldlen;
+		if (j->src)
+			continue;
+		uint8_t *p = pt + k * v->block_size;
+		uint64_t bs = j->idx << v->block_shift;
+		size_t keep = 0;
+		if (j->rmw) {
+			long got = decrypt_block(v, fc, j->idx, old_last, o, j->oldlen + v->overhead, p);
+			o += vol_slot_size(v);
+			if (got < 0) {
+				vol_gate_leave(v);
+				return got;
 			}
-			if (j->len > keep)
-				memset(p + keep, 0, j->len - keep);
-			if (src && end > bs && off < bs + j->len) {
-				uint64_t from = off > bs ? off : bs;
-				uint64_t to = end < bs + j->len ? end : bs + j->len;
-				memcpy(p + (from - bs), src + (from - off), (size_t)(to - from));
-			}
-			plain = p;
+			keep = j->oldlen;
 		}
-		blk_encrypt(fc->key, fc->hdr.file_id, j->idx, j->final, nonces + k * nlen, plain,
-			    j->len, out);
-		out += j->len + v->overhead;
+		if (j->len > keep)
+			memset(p + keep, 0, j->len - keep);
+		if (src && end > bs && off < bs + j->len) {
+			uint64_t from = off > bs ? off : bs;
+			uint64_t to = end < bs + j->len ? end : bs + j->len;
+			memcpy(p + (from - bs), src + (from - off), (size_t)(to - from));
+		}
 	}
+	size_t ctoff[sizeof(jobs) / sizeof(jobs[0])], acc = 0;
+	for (size_t k = 0; k < njobs; k++) {
+		ctoff[k] = acc;
+		acc += jobs[k].len + v->overhead;
+	}
+	struct enc_ctx ec = {.v = v, .fc = fc, .jobs = jobs, .pt = pt, .ct = ct, .ctoff = ctoff,
+			     .nonces = nonces, .nlen = nlen};
+	par_run(encrypt_range, &ec, njobs, PAR_MIN_BLOCKS);
 	vol_gate_leave(v);
 
 	/* reserve what the file grows by before touching any old block */

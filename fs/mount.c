@@ -27,6 +27,7 @@
 #include "fs/lease.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
+#include "fs/par.h"
 #include "fs/prune.h"
 
 #define MAX_REQUEST (1u << 20)
@@ -40,6 +41,7 @@ void fs_options_default(struct fs_options *o)
 	o->lease = 5.0;
 	o->readahead_kb = 1024;
 	o->max_inodes = 65536;
+	o->crypto_threads = -1;
 }
 
 /* ---- revocation: what a wipe does to the kernel's caches ---- */
@@ -340,6 +342,8 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 		c->mounted_at = (double)ts.tv_sec;
 	}
 	/* threads only now that nothing can fail before the loop starts */
+	if (par_start(o->crypto_threads) < 0)
+		log_warn("no crypto helper threads: requests use one CPU each");
 	struct lease_cfg lc = {.seconds = o->lease, .key = keeper->key, .slot = keeper->slot,
 			       .on_wipe = invalidate_all, .ctx = c};
 	c->lease = lease_start(v, &lc);
@@ -367,6 +371,7 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	fuse_loop_cfg_destroy(cfg);
 	pruner_stop(pruner);
 	pruner = NULL;
+	par_stop();
 out_unmount:
 	control_stop(c->control);
 	c->control = NULL;

@@ -22,6 +22,7 @@ struct fs_options {
 	double lease;         /* seconds the key may be used without the provider's word */
 	unsigned readahead_kb; /* kernel readahead for the mount (root only), 0 = kernel's */
 	size_t max_inodes;    /* inodes held before the least used are dropped; 0 = no bound */
+	int crypto_threads;   /* helpers splitting large requests' crypto; -1 = CPUs - 1 */
 };
 
 /*
