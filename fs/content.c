@@ -392,11 +392,18 @@ ssize_t content_read(struct vol *v, struct fcontent *fc, size_t size, uint64_t o
 		if ((r = atomic_load(&dc.err)) < 0)
 			goto out_gate;
 	}
+	/* fc is not touched after the reply: the kernel may send RELEASE as
+	 * soon as it has the data, and release frees fc. pt is this thread's
+	 * own buffer; the gate stays held, so no plaintext leaves after a
+	 * revocation has returned. */
+	pthread_rwlock_unlock(&fc->lock);
 	r = deliver(ctx, pt + (off - (b0 << v->block_shift)), outlen);
 	if (r == 0) {
 		r = (ssize_t)outlen;
 		atomic_fetch_add(&v->stats.bytes_read, outlen);
 	}
+	vol_gate_leave(v);
+	return r;
 out_gate:
 	vol_gate_leave(v);
 out_unlock:
