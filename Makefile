@@ -69,6 +69,8 @@ $(BUILD)/byokfs: $(REL_OBJ)
 
 # ---- sanitizer build (tests) --------------------------------------------------
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# the test build can inject backing-store faults (fs/fault.c, docs/CRASH.md); the release build cannot
+SAN_FLAGS += -DBYOKFS_FAULT_INJECTION
 SAN_OBJ   := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(CORE_SRC) $(CLI_SRC))
 SAN_CORE  := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(CORE_SRC))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
