@@ -318,6 +318,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fi->fh = (uintptr_t)d;
+	/* the kernel keeps the listing in the directory's page cache across
+	 * opens; it drops it on local changes, when a refreshed mtime differs
+	 * (another mount's change, after attr_timeout), and on revocation
+	 * (invalidate_all) */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
 	ops_handle_add(c, &c->dirs, &d->link);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		ops_handle_del(c, &d->link);
