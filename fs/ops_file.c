@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs/io.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
 
@@ -22,9 +23,9 @@
  */
 static int open_noatime(const char *path, int flags)
 {
-	int fd = open(path, flags | O_NOATIME);
+	int fd = io_open(path, flags | O_NOATIME, 0);
 	if (fd < 0 && errno == EPERM)
-		fd = open(path, flags); /* O_NOATIME needs ownership or CAP_FOWNER */
+		fd = io_open(path, flags, 0); /* O_NOATIME needs ownership or CAP_FOWNER */
 	return fd;
 }
 
@@ -234,8 +235,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	if (b.is_long && faccessat(dir->fd, b.entry, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    (r = bname_write_side(dir->fd, &b)) < 0)
 		goto fail;
-	fd = openat(dir->fd, b.entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    mode & 07777);
+	fd = io_openat(dir->fd, b.entry, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       mode & 07777);
 	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
 		created = 0; /* lost a race with another creator: open theirs */
 	} else if (fd < 0) {
@@ -336,7 +337,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	 * inode lock across the write), and page writeback may use an O_APPEND
 	 * handle for a write elsewhere: always trust the offset */
 	r = content_write(c->vol, fh->fc, buf, size, (uint64_t)off);
-	if (r >= 0 && (fh->flags & (O_SYNC | O_DSYNC)) && fdatasync(fh->fc->fd) < 0)
+	if (r >= 0 && (fh->flags & (O_SYNC | O_DSYNC)) && io_fdatasync(fh->fc->fd) < 0)
 		r = -errno;
 	if (r < 0)
 		fuse_reply_err(req, (int)-r);
@@ -357,7 +358,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	int fd = fh->fc->fd;
 
 	(void)ino;
-	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
+	if ((datasync ? io_fdatasync(fd) : io_fsync(fd)) < 0)
 		fuse_reply_err(req, errno);
 	else
 		fuse_reply_err(req, 0);
