@@ -4,7 +4,10 @@
  *
  * Writes: blocks touched by a write are encrypted into one buffer and
  * written with one pwrite per contiguous run, highest offset first, so an
- * interrupted extension leaves the old final block still marked final.
+ * interrupted extension leaves the old final block still marked final. A
+ * full old final block that only loses its final flag is a run of its own:
+ * written last, after the blocks behind it, a crash at any point before
+ * leaves it readable (docs/CRASH.md).
  * Partial blocks are read, decrypted and merged first (read-modify-write);
  * whole blocks are encrypted straight from the caller's buffer. Before any
  * byte of an existing block is overwritten, the space a growing file needs
@@ -202,6 +205,7 @@ int content_init(struct vol *v, struct fcontent *fc, int fd, int writable, int t
 
 	memset(fc, 0, sizeof(*fc));
 	fc->fd = fd;
+	fc->old_fd = -1;
 	fc->writable = writable;
 	pthread_rwlock_init(&fc->lock, NULL);
 	pthread_mutex_init(&fc->key_lock, NULL);
@@ -261,7 +265,11 @@ fail:
 
 void content_set_fd(struct fcontent *fc, int fd, int writable)
 {
-	close(fc->fd);
+	/* a thread may be using the old fd without the lock (fsync): it stays
+	 * open, so its number cannot be reused by another file meanwhile */
+	if (fc->old_fd >= 0)
+		close(fc->old_fd);
+	fc->old_fd = fc->fd;
 	fc->fd = fd;
 	fc->writable = writable;
 }
@@ -270,7 +278,9 @@ void content_release(struct vol *v, struct fcontent *fc)
 {
 	if (fc->fd >= 0)
 		close(fc->fd);
-	fc->fd = -1;
+	if (fc->old_fd >= 0)
+		close(fc->old_fd);
+	fc->fd = fc->old_fd = -1;
 	keypool_put(v->pool, fc->key);
 	fc->key = NULL;
 	pthread_rwlock_destroy(&fc->lock);
@@ -419,6 +429,7 @@ struct job {
 	size_t oldlen;      /* plaintext length before, if the block existed */
 	int final;
 	int rmw;            /* old bytes survive: read and merge them */
+	int alone;          /* written by a pwrite of its own (see plan_runs) */
 	const uint8_t *src; /* whole block straight from the caller, or NULL */
 };
 
@@ -438,7 +449,7 @@ static int reserve(struct fcontent *fc, uint64_t old_eof, uint64_t start, uint64
 	/* a partly used filesystem block at the old end needs no new space */
 	if (old_eof > 0 && (end - 1) / FS_BLOCK == (old_eof - 1) / FS_BLOCK)
 		return 0;
-	if (fallocate(fc->fd, FALLOC_FL_KEEP_SIZE, (off_t)start, (off_t)(end - start)) < 0) {
+	if (io_fallocate(fc->fd, FALLOC_FL_KEEP_SIZE, (off_t)start, (off_t)(end - start)) < 0) {
 		if (errno == EOPNOTSUPP || errno == ENOSYS)
 			return 0; /* best effort on stores without fallocate */
 		return -errno;
@@ -467,7 +478,7 @@ static size_t plan_jobs(const struct vol *v, const struct fcontent *fc, const ui
 	if (oldn && old_last < b0 && new_last > old_last) {
 		size_t ol = blk_len(v, old, old_last);
 		jobs[n++] = (struct job){.idx = old_last, .len = v->block_size, .oldlen = ol,
-					 .rmw = ol > 0};
+					 .rmw = ol > 0, .alone = ol == v->block_size};
 	}
 	for (uint64_t i = b0; i <= b1; i++) {
 		int existed = oldn && i <= old_last;
@@ -493,7 +504,7 @@ static size_t plan_runs(const struct vol *v, const struct job *jobs, size_t njob
 	for (size_t k = 0; k < njobs; k++) {
 		size_t stored = jobs[k].len + v->overhead;
 		if (nruns && jobs[k - 1].idx + 1 == jobs[k].idx &&
-		    jobs[k - 1].len == v->block_size) {
+		    jobs[k - 1].len == v->block_size && !jobs[k - 1].alone) {
 			runs[nruns - 1].count++;
 			runs[nruns - 1].len += stored;
 		} else {
@@ -529,6 +540,38 @@ static void encrypt_range(void *arg, size_t lo, size_t hi)
 	secmem_wipe_stack(); /* a helper thread used the key too */
 }
 
+/*
+ * Gives the 0-byte file of fc a new file id and data key and writes its
+ * header and empty final block with one pwrite (within the first page, so
+ * a crash leaves all of it or none). On failure the file is 0 bytes again.
+ */
+static int start_file(struct vol *v, struct fcontent *fc)
+{
+	uint8_t buf[FHDR_BYTES + 64];
+	uint8_t nonce[BLK_NONCE_MAX];
+	int r;
+
+	if ((r = vol_gate_enter(v)) < 0)
+		return r;
+	fhdr_create(&fc->hdr, v->cipher, v->block_shift, v->desc.key_epoch, v->keys->header,
+		    v->desc.id, fc->key->raw);
+	blk_key_init(fc->key, v->cipher, fc->key->raw);
+	atomic_store(&fc->key_gen, atomic_load(&v->key_gen));
+	fhdr_encode(&fc->hdr, buf);
+	randombytes_buf(nonce, blk_nonce_bytes(v->cipher));
+	blk_encrypt(fc->key, fc->hdr.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
+	vol_gate_leave(v);
+	if ((r = io_pwrite_full(fc->fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
+		if (io_ftruncate(fc->fd, 0) < 0)
+			log_err("cannot reset new file: %s", strerror(errno));
+		atomic_store(&fc->key_gen, 0);
+		return r;
+	}
+	fc->have_hdr = 1;
+	fc->size = 0;
+	return 0;
+}
+
 /* The write engine (see plan_jobs). Caller holds fc->lock exclusively. */
 static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *src, size_t size,
 			    uint64_t off)
@@ -536,14 +579,12 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 	struct tbufs *tb = tbufs();
 	struct job jobs[(WRITE_CHUNK >> BYOKFS_BLOCK_SHIFT_MIN) + 3];
 	struct run runs[(WRITE_CHUNK >> BYOKFS_BLOCK_SHIFT_MIN) + 3];
-	uint8_t hdr_raw[FHDR_BYTES];
 	size_t njobs, nruns, nrmw = 0, ctlen = 0, nlen = blk_nonce_bytes(v->cipher);
 	uint64_t old = fc->have_hdr ? fc->size : 0, end = off + size;
 	uint64_t newsize = end > old ? end : old;
-	uint64_t old_last = fc->have_hdr ? nblocks(v, old) - 1 : 0;
-	uint64_t old_eof = fc->have_hdr ? content_backing_size(v, old) : 0;
+	uint64_t old_last, old_eof;
 	uint8_t *ct, *pt, *nonces, *oldct;
-	int r, new_hdr = !fc->have_hdr;
+	int r, wrote = 0;
 
 	if (!tb)
 		return -ENOMEM;
@@ -555,6 +596,13 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 		return -EIO; /* damaged: only truncation to zero (or fsck) repairs it */
 	if (end < off || newsize > ((uint64_t)INT64_MAX >> 1))
 		return -EFBIG;
+	/* a 0-byte file (a crash or failure between creation or truncation
+	 * and the header) first becomes an empty file with a header: a header
+	 * with no final block behind it would not open */
+	if (!fc->have_hdr && (r = start_file(v, fc)) < 0)
+		return r;
+	old_last = nblocks(v, old) - 1;
+	old_eof = content_backing_size(v, old);
 
 	njobs = plan_jobs(v, fc, src, size, off, jobs);
 	nruns = plan_runs(v, jobs, njobs, runs);
@@ -589,13 +637,7 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 
 	if ((r = vol_gate_enter(v)) < 0)
 		return r;
-	if (new_hdr) {
-		fhdr_create(&fc->hdr, v->cipher, v->block_shift, v->desc.key_epoch,
-			    v->keys->header, v->desc.id, fc->key->raw);
-		blk_key_init(fc->key, v->cipher, fc->key->raw);
-		atomic_store(&fc->key_gen, atomic_load(&v->key_gen));
-		fhdr_encode(&fc->hdr, hdr_raw);
-	} else if ((r = content_key(v, fc)) < 0) {
+	if ((r = content_key(v, fc)) < 0) {
 		vol_gate_leave(v);
 		return r;
 	}
@@ -640,23 +682,31 @@ static ssize_t write_locked(struct vol *v, struct fcontent *fc, const uint8_t *s
 	for (size_t k = 0; k < nruns; k++)
 		if ((r = reserve(fc, old_eof, runs[k].pos, runs[k].pos + runs[k].len)) < 0)
 			goto undo;
-	if (new_hdr && (r = io_pwrite_full(fc->fd, hdr_raw, FHDR_BYTES, 0)) < 0)
-		goto undo;
 	/* highest run first: the old final block is cleared last */
+	wrote = 1;
 	for (size_t k = nruns; k-- > 0;)
 		if ((r = io_pwrite_full(fc->fd, ct + runs[k].ctoff, runs[k].len, runs[k].pos)) < 0)
 			goto undo;
-	fc->have_hdr = 1;
 	fc->size = newsize;
 	atomic_fetch_add(&v->stats.bytes_written, size);
 	return (ssize_t)size;
 
 undo:
-	/* a failed extension wrote nothing but bytes past the old end: cut them */
-	if (ftruncate(fc->fd, (off_t)old_eof) < 0)
+	/* cut what a failed extension wrote past the old end; a store that
+	 * failed part way through a run may also have overwritten blocks whose
+	 * bytes were acknowledged before (the old final block, partial blocks):
+	 * put their old ciphertext back */
+	if (io_ftruncate(fc->fd, (off_t)old_eof) < 0)
 		log_err("cannot restore size after failed write: %s", strerror(errno));
-	if (new_hdr)
-		atomic_store(&fc->key_gen, 0);
+	o = oldct;
+	for (size_t k = 0; wrote && k < njobs; k++) {
+		if (!jobs[k].rmw)
+			continue;
+		if (io_pwrite_full(fc->fd, o, jobs[k].oldlen + v->overhead, blk_pos(v, jobs[k].idx)) < 0)
+			log_err("cannot restore block %llu after failed write",
+				(unsigned long long)jobs[k].idx);
+		o += vol_slot_size(v);
+	}
 	return r;
 }
 
@@ -729,7 +779,7 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 	if (size > ((uint64_t)INT64_MAX >> 1))
 		return -EFBIG;
 	if (!fc->have_hdr && size == 0)
-		return ftruncate(fc->fd, 0) < 0 ? -errno : 0;
+		return io_ftruncate(fc->fd, 0) < 0 ? -errno : 0;
 	if (fc->tail_bad && size != 0)
 		return -EIO;
 	if ((size > fc->size && !fc->tail_bad) || !fc->have_hdr) {
@@ -737,7 +787,7 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 		return w < 0 ? (int)w : 0;
 	}
 	if (size == fc->size && !fc->tail_bad)
-		return ftruncate(fc->fd, (off_t)content_backing_size(v, size)) < 0 ? -errno : 0;
+		return io_ftruncate(fc->fd, (off_t)content_backing_size(v, size)) < 0 ? -errno : 0;
 	if (size == 0) {
 		/* a fresh file id and data key: the old key never sees new data */
 		size_t nlen = blk_nonce_bytes(v->cipher);
@@ -754,12 +804,12 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 		blk_encrypt(fc->key, h.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
 		vol_gate_leave(v);
 		fc->hdr = h;
-		if (ftruncate(fc->fd, 0) < 0)
+		if (io_ftruncate(fc->fd, 0) < 0)
 			return -errno;
 		fc->size = 0;
 		fc->have_hdr = 0; /* a 0-byte file is an empty file, should the next write fail */
 		if ((r = io_pwrite_full(fc->fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
-			if (ftruncate(fc->fd, 0) < 0)
+			if (io_ftruncate(fc->fd, 0) < 0)
 				log_err("cannot reset file after failed truncate: %s", strerror(errno));
 			return r;
 		}
@@ -783,10 +833,10 @@ static int truncate_locked(struct vol *v, struct fcontent *fc, uint64_t size)
 		/* same stored length: rewrite in place, then cut */
 		if ((r = io_pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
 			return r;
-		if (ftruncate(fc->fd, (off_t)newsize_b) < 0)
+		if (io_ftruncate(fc->fd, (off_t)newsize_b) < 0)
 			return -errno;
 	} else {
-		if (ftruncate(fc->fd, (off_t)newsize_b) < 0)
+		if (io_ftruncate(fc->fd, (off_t)newsize_b) < 0)
 			return -errno;
 		fc->size = size;
 		if ((r = io_pwrite_full(fc->fd, out, ctlen, blk_pos(v, L))) < 0)
@@ -822,7 +872,7 @@ int content_fallocate(struct vol *v, struct fcontent *fc, int mode, uint64_t off
 			p1 = content_backing_size(v, end);
 		}
 		/* zeros on disk read as holes, so reserving space changes no content */
-		if (fallocate(fc->fd, FALLOC_FL_KEEP_SIZE, (off_t)p0, (off_t)(p1 - p0)) < 0 &&
+		if (io_fallocate(fc->fd, FALLOC_FL_KEEP_SIZE, (off_t)p0, (off_t)(p1 - p0)) < 0 &&
 		    errno != EOPNOTSUPP)
 			r = -errno;
 	} else if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
@@ -837,7 +887,7 @@ int content_fallocate(struct vol *v, struct fcontent *fc, int mode, uint64_t off
 				continue;
 			if (from == bs && to == be && be - bs == v->block_size && i != last) {
 				/* a whole inner block: make it a hole */
-				if (fallocate(fc->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				if (io_fallocate(fc->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					      (off_t)blk_pos(v, i), (off_t)vol_slot_size(v)) == 0)
 					continue;
 				if (errno != EOPNOTSUPP) {
@@ -861,12 +911,11 @@ out:
 
 int content_init_new(struct vol *v, struct fcontent *fc, int fd)
 {
-	uint8_t buf[FHDR_BYTES + 64];
-	uint8_t nonce[BLK_NONCE_MAX];
 	int r;
 
 	memset(fc, 0, sizeof(*fc));
 	fc->fd = fd;
+	fc->old_fd = -1;
 	fc->writable = 1;
 	pthread_rwlock_init(&fc->lock, NULL);
 	pthread_mutex_init(&fc->key_lock, NULL);
@@ -875,22 +924,8 @@ int content_init_new(struct vol *v, struct fcontent *fc, int fd)
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = vol_gate_enter(v)) < 0)
+	if ((r = start_file(v, fc)) < 0)
 		goto fail;
-	fhdr_create(&fc->hdr, v->cipher, v->block_shift, v->desc.key_epoch, v->keys->header,
-		    v->desc.id, fc->key->raw);
-	blk_key_init(fc->key, v->cipher, fc->key->raw);
-	atomic_store(&fc->key_gen, atomic_load(&v->key_gen));
-	fhdr_encode(&fc->hdr, buf);
-	randombytes_buf(nonce, blk_nonce_bytes(v->cipher));
-	blk_encrypt(fc->key, fc->hdr.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
-	vol_gate_leave(v);
-	if ((r = io_pwrite_full(fd, buf, FHDR_BYTES + v->overhead, 0)) < 0) {
-		if (ftruncate(fd, 0) < 0)
-			log_err("cannot reset new file: %s", strerror(errno));
-		goto fail;
-	}
-	fc->have_hdr = 1;
 	return 0;
 fail:
 	content_release(v, fc);
@@ -917,7 +952,7 @@ int content_create(struct vol *v, int fd)
 	blk_encrypt(k, h.file_id, 0, 1, nonce, NULL, 0, buf + FHDR_BYTES);
 	vol_gate_leave(v);
 	r = io_pwrite_full(fd, buf, FHDR_BYTES + v->overhead, 0);
-	if (r < 0 && ftruncate(fd, 0) < 0)
+	if (r < 0 && io_ftruncate(fd, 0) < 0)
 		log_err("cannot reset new file: %s", strerror(errno));
 out:
 	keypool_put(v->pool, k);
