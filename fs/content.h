@@ -30,8 +30,12 @@
 
 struct fcontent {
 	pthread_rwlock_t lock;  /* shared: read; exclusive: write, truncate */
-	int fd;                 /* backing data fd, owned */
-	int writable;           /* fd opened O_RDWR */
+	/* The backing data fd, owned; opened O_RDWR when writable. Replaced at
+	 * most once (read-only by read-write, content_set_fd), and the old one
+	 * stays open until release: fsync and futimens use fd without the lock */
+	atomic_int fd;
+	atomic_int writable;
+	int old_fd;             /* the fd replaced, or -1 */
 	int have_hdr;           /* protected by lock: header on disk */
 	int tail_bad;           /* protected by lock: the backing size is no valid layout */
 	struct fhdr hdr;        /* protected by lock */
@@ -57,8 +61,8 @@ uint64_t content_backing_size(const struct vol *v, uint64_t plain_size);
 int content_init(struct vol *v, struct fcontent *fc, int fd, int writable, int truncating);
 
 /*
- * Replaces the backing fd (e.g. read-only by read-write). Caller ensures
- * no I/O runs on fc during the call.
+ * Replaces the backing fd (read-only by read-write; once). Caller holds
+ * fc->lock exclusively. The old fd is closed by content_release().
  */
 void content_set_fd(struct fcontent *fc, int fd, int writable);
 
