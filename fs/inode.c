@@ -248,8 +248,15 @@ size_t itable_oldest(struct itable *t, size_t max,
 	while (in != &t->lru && n < max && seen < t->count) {
 		struct inode *next = in->lru_next;
 		seen++;
-		/* an open file's inode stays; a hint without in->lock is enough */
-		if (in->name && !__atomic_load_n(&in->fc, __ATOMIC_RELAXED)) {
+		/* an open file's inode stays. in->fc belongs to in->lock, only
+		 * tried here so that no thread ever waits for an inode's lock
+		 * while holding the table lock; busy counts as open */
+		int is_open = 1;
+		if (in->name && pthread_mutex_trylock(&in->lock) == 0) {
+			is_open = in->fc != NULL;
+			pthread_mutex_unlock(&in->lock);
+		}
+		if (in->name && !is_open) {
 			list[n].parent = in->parent_id;
 			list[n].name = strdup(in->name);
 			if (list[n].name)
