@@ -6,6 +6,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "crypto/b64.h"
+
 #define PAD_BLOCK 16
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -62,7 +64,9 @@ int name_decrypt(const struct name_keys *k, const uint8_t dirid[BYOKFS_DIR_ID_BY
 
 	if (enclen > NAME_ENC_MAX)
 		return -EBADMSG;
-	if (sodium_base642bin(buf, sizeof(buf), enc, enclen, NULL, &binlen, &end, B64) != 0 ||
+	/* one name, one backing spelling */
+	if (!b64_ascii(enc, enclen) ||
+	    sodium_base642bin(buf, sizeof(buf), enc, enclen, NULL, &binlen, &end, B64) != 0 ||
 	    end != enc + enclen)
 		return -EBADMSG;
 	if (binlen < NAME_TAG_BYTES + PAD_BLOCK || (binlen - NAME_TAG_BYTES) % PAD_BLOCK != 0)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/b64.h"
+
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define SYMLINK_AD "byokfs-symlink-v1"
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -58,7 +60,8 @@ int symlink_decrypt(const uint8_t key[BYOKFS_KEY_BYTES], const char *enc, size_t
 
 	if (!buf)
 		return -ENOMEM;
-	if (sodium_base642bin(buf, enclen, enc, enclen, NULL, &binlen, &end, B64) != 0 ||
+	if (!b64_ascii(enc, enclen) ||
+	    sodium_base642bin(buf, enclen, enc, enclen, NULL, &binlen, &end, B64) != 0 ||
 	    end != enc + enclen || binlen < SEAL_OVERHEAD || binlen - SEAL_OVERHEAD + 1 > cap)
 		goto out;
 	n = unseal(key, (const uint8_t *)SYMLINK_AD, strlen(SYMLINK_AD), buf, binlen,

@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/b64.h"
+
 #define CHUNK 64
 #define LINE_MAX_CHARS 199 /* the longest line Debian's inih reads whole */
 #define B64 sodium_base64_VARIANT_ORIGINAL
@@ -79,19 +81,6 @@ int vdesc_value_ok(const char *v)
 			return 0;
 	}
 	return v[0] != ' ' && v[n - 1] != ' ' && v[0] != '[' && v[0] != ';' && v[0] != '#';
-}
-
-/*
- * 1 if v holds no byte >= 0x80: libsodium 1.0.18 (Debian 12) decodes those
- * as base64 digits (ASCII it checks right), so one value would have many
- * spellings.
- */
-static int b64_chars_ok(const char *v)
-{
-	for (; *v; v++)
-		if ((unsigned char)*v >= 0x80)
-			return 0;
-	return 1;
 }
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
@@ -174,7 +163,7 @@ static int volume_field(struct parse_state *ps, const char *name, const char *v)
 		strcpy(d->created, v);
 	} else if (!strcmp(name, "mac")) {
 		bit = F_MAC;
-		if (!b64_chars_ok(v) ||
+		if (!b64_ascii(v, strlen(v)) ||
 		    sodium_base642bin(d->mac, sizeof(d->mac), v, strlen(v), NULL, &len, NULL, B64) != 0 ||
 		    len != sizeof(d->mac))
 			return fail(ps, "bad mac");
@@ -289,7 +278,7 @@ int vdesc_parse(struct vdesc *d, const char *text, char *err, size_t errlen)
 		}
 		cap = strlen(ps.b64[i]);
 		s->wrapped = malloc(cap + 1);
-		if (!s->wrapped || !b64_chars_ok(ps.b64[i]) ||
+		if (!s->wrapped || !b64_ascii(ps.b64[i], cap) ||
 		    sodium_base642bin(s->wrapped, cap + 1, ps.b64[i], cap, NULL, &len, NULL, B64) != 0 ||
 		    len == 0) {
 			fail(&ps, "bad wrapped_key in slot '%s'", s->name);
@@ -299,7 +288,7 @@ int vdesc_parse(struct vdesc *d, const char *text, char *err, size_t errlen)
 	}
 	if (!ps.failed && d->rekey) {
 		size_t len;
-		if (ps.rekey_seen != 3 || !b64_chars_ok(ps.rekey_b64) ||
+		if (ps.rekey_seen != 3 || !b64_ascii(ps.rekey_b64, strlen(ps.rekey_b64)) ||
 		    sodium_base642bin(d->rekey_prev, sizeof(d->rekey_prev), ps.rekey_b64,
 				      strlen(ps.rekey_b64), NULL, &len, NULL, B64) != 0 ||
 		    len != sizeof(d->rekey_prev))
