@@ -1,6 +1,7 @@
 # byokfs — top-level Makefile (plain GNU make).
 #   make            build build/byokfs (release, -O2)
 #   make test       install test dependencies, build under ASan+UBSan, run every test
+#   make fuzz       build the libFuzzer targets, run each FUZZ_SECONDS (default 60)
 #   make demo       install dependencies, build, mount a demo volume on a local key file
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -51,7 +52,7 @@ else
 Q := @
 endif
 
-.PHONY: all test unit demo install uninstall clean deps check-deps asan fuzz tools
+.PHONY: all test unit demo install uninstall clean deps check-deps asan fuzz fuzzers tools
 
 all: $(BUILD)/byokfs
 
@@ -101,6 +102,44 @@ $(BUILD)/tools/%: tests/tools/%.c
 tools: $(TOOL_BIN)
 
 asan: $(BUILD)/asan/byokfs $(UNIT_BIN) $(TOOL_BIN)
+
+# ---- fuzzing: libFuzzer targets (clang) -------------------------------------------
+# Every tests/fuzz/fuzz_*.c is a target, linked against the fs/, crypto/ and
+# kms/ objects built with -fsanitize=fuzzer-no-link,address,undefined (an
+# archive, so a target pulls in only what it uses). `make fuzz` runs each
+# for FUZZ_SECONDS from its seed corpus tests/fuzz/corpus/NAME/, keeping what
+# it finds in build/fuzz/corpus/NAME/ (tests/fuzz/run-fuzzers).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang's -Wformat=2 also flags vsnprintf in a helper with no format attribute
+FUZZ_WARN    := -Wno-format-nonliteral
+FUZZ_OBJ     := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
+FUZZ_LIB     := $(BUILD)/fuzz/libbyokfs-fuzz.a
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+fuzz_cc_check = $(if $(shell command -v $(FUZZ_CC)),,\
+  $(error $(FUZZ_CC) is not installed: run scripts/install-deps --test as root))
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC/FUZZ $<")
+	$(Q)$(fuzz_cc_check)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+	  -DBYOKFS_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZER  $@")
+	$(Q)$(fuzz_cc_check)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	  $< $(FUZZ_LIB) $(PKG_LIBS) -o $@
+
+fuzzers: $(FUZZ_BIN)
+
+fuzz: fuzzers
+	tests/fuzz/run-fuzzers -t $(FUZZ_SECONDS) -w $(BUILD)/fuzz/corpus
 
 # ---- tests ---------------------------------------------------------------------
 deps:
