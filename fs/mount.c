@@ -27,6 +27,7 @@
 #include "fs/lease.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
+#include "fs/killpriv.h"
 #include "fs/par.h"
 #include "fs/prune.h"
 
@@ -333,6 +334,9 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 		goto out_signals;
 	}
 	mounted = 1;
+	if ((r = killpriv_install(se, c)) < 0)
+		log_info("FUSE_HANDLE_KILLPRIV_V2 not offered (%s): one GETXATTR per write", strerror(-r));
+	r = 0;
 	set_readahead(c->mountpoint, o->readahead_kb);
 	if (*ready_fd >= 0)
 		detach(ready_fd);

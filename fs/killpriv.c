@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/* FUSE_HANDLE_KILLPRIV_V2 between libfuse 3.14 and /dev/fuse: see killpriv.h. */
+#include "fs/killpriv.h"
+
+#include <errno.h>
+#include <linux/fuse.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fs/log.h"
+#include "fs/ops_int.h"
+
+static struct fsctx *kp_ctx;
+static atomic_int kp_offered;           /* the kernel's INIT had the flag */
+static atomic_uint_fast64_t kp_init_id; /* unique of that INIT request */
+static atomic_int kp_active;            /* our INIT reply carried it */
+
+int killpriv_active(void)
+{
+	return atomic_load(&kp_active);
+}
+
+/* Clears set-user-ID, and set-group-ID where it means one (group execute
+ * set), on the backing object of nodeid: what the kernel would have done. */
+static void kill_suidgid(uint64_t nodeid)
+{
+	struct inode *in = itable_get(&kp_ctx->it, nodeid);
+	char proc[64];
+	struct stat st;
+
+	if (!in)
+		return;
+	procpath(proc, in->fd);
+	if (stat(proc, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	mode_t old = st.st_mode & 07777, mode = old & ~(mode_t)S_ISUID;
+	if ((old & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		mode &= ~(mode_t)S_ISGID;
+	if (mode == old)
+		return;
+	if (chmod(proc, mode) < 0)
+		log_err("cannot clear the set-user/group-ID bits of backing inode %llu: %s",
+			(unsigned long long)in->bino, strerror(errno));
+	/* the kernel's cached mode still has them */
+	fuse_lowlevel_notify_inval_inode(kp_ctx->se, nodeid, -1, 0);
+}
+
+/* Looks at a request before libfuse dispatches it. */
+static void inspect(const uint8_t *buf, size_t n)
+{
+	struct fuse_in_header h;
+	const uint8_t *arg = buf + sizeof(h);
+	size_t alen;
+
+	memcpy(&h, buf, sizeof(h));
+	if (h.len > n)
+		return;
+	alen = h.len - sizeof(h);
+	switch (h.opcode) {
+	case FUSE_INIT: {
+		struct fuse_init_in in;
+		if (alen < offsetof(struct fuse_init_in, flags) + sizeof(in.flags))
+			return;
+		memcpy(&in.flags, arg + offsetof(struct fuse_init_in, flags), sizeof(in.flags));
+		if (in.flags & FUSE_HANDLE_KILLPRIV_V2) {
+			atomic_store(&kp_init_id, h.unique);
+			atomic_store(&kp_offered, 1);
+		}
+		return;
+	}
+	case FUSE_WRITE: {
+		uint32_t wf;
+		if (!atomic_load(&kp_active) ||
+		    alen < offsetof(struct fuse_write_in, write_flags) + sizeof(wf))
+			return;
+		memcpy(&wf, arg + offsetof(struct fuse_write_in, write_flags), sizeof(wf));
+		if (wf & FUSE_WRITE_KILL_SUIDGID)
+			kill_suidgid(h.nodeid);
+		return;
+	}
+	case FUSE_SETATTR: {
+		uint32_t valid;
+		if (!atomic_load(&kp_active) || alen < sizeof(valid))
+			return;
+		memcpy(&valid, arg + offsetof(struct fuse_setattr_in, valid), sizeof(valid));
+		if (valid & FATTR_KILL_SUIDGID)
+			kill_suidgid(h.nodeid);
+		return;
+	}
+	case FUSE_OPEN: {
+		uint32_t of;
+		if (!atomic_load(&kp_active) ||
+		    alen < offsetof(struct fuse_open_in, open_flags) + sizeof(of))
+			return;
+		memcpy(&of, arg + offsetof(struct fuse_open_in, open_flags), sizeof(of));
+		if (of & FUSE_OPEN_KILL_SUIDGID)
+			kill_suidgid(h.nodeid);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+static ssize_t kp_read(int fd, void *buf, size_t len, void *userdata)
+{
+	ssize_t n;
+
+	(void)userdata;
+	n = read(fd, buf, len);
+	if (n >= (ssize_t)sizeof(struct fuse_in_header)) {
+		int saved = errno;
+		inspect(buf, (size_t)n);
+		errno = saved;
+	}
+	return n;
+}
+
+static ssize_t kp_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	(void)userdata;
+	/* the INIT reply: header, then fuse_init_out (libfuse's own stack copy) */
+	if (atomic_load(&kp_offered) && !atomic_load(&kp_active) && count >= 2 &&
+	    iov[0].iov_len == sizeof(struct fuse_out_header) &&
+	    iov[1].iov_len >= offsetof(struct fuse_init_out, flags) + sizeof(uint32_t)) {
+		struct fuse_out_header oh;
+		memcpy(&oh, iov[0].iov_base, sizeof(oh));
+		if (oh.unique == atomic_load(&kp_init_id) && oh.error == 0) {
+			uint8_t *p = (uint8_t *)iov[1].iov_base + offsetof(struct fuse_init_out, flags);
+			uint32_t flags;
+			memcpy(&flags, p, sizeof(flags));
+			flags |= FUSE_HANDLE_KILLPRIV_V2;
+			memcpy(p, &flags, sizeof(flags));
+			atomic_store(&kp_active, 1);
+		}
+	}
+	return writev(fd, iov, count);
+}
+
+int killpriv_install(struct fuse_session *se, struct fsctx *c)
+{
+	static const struct fuse_custom_io io = {.read = kp_read, .writev = kp_writev};
+	int fd = fuse_session_fd(se);
+
+	if (fd < 0)
+		return -EBADF;
+	kp_ctx = c;
+	/* the same descriptor: fuse_session_unmount() and destroy close it once */
+	return fuse_session_custom_io(se, &io, fd);
+}
