@@ -36,7 +36,9 @@ _cleanup() {
   local m
   cd / # a test that ends inside its mount must not keep it busy
   for m in "${_mounts[@]}"; do
-    if mountpoint -q "$m" 2>/dev/null; then
+    # findmnt also sees the mount of a daemon that died (ENOTCONN), which
+    # mountpoint does not
+    if findmnt -M "$m" >/dev/null 2>&1 || mountpoint -q "$m" 2>/dev/null; then
       fuse_settle "$m"
       fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true
     fi
