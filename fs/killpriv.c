@@ -3,6 +3,7 @@
 #include "fs/killpriv.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <linux/fuse.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,15 +19,24 @@ static struct fsctx *kp_ctx;
 static atomic_int kp_offered;           /* the kernel's INIT had the flag */
 static atomic_uint_fast64_t kp_init_id; /* unique of that INIT request */
 static atomic_int kp_active;            /* our INIT reply carried it */
+static pthread_mutex_t kp_mode_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void killpriv_mode_lock(void)
+{
+	pthread_mutex_lock(&kp_mode_lock);
+}
+
+void killpriv_mode_unlock(void)
+{
+	pthread_mutex_unlock(&kp_mode_lock);
+}
 
 int killpriv_active(void)
 {
 	return atomic_load(&kp_active);
 }
 
-/* Clears set-user-ID, and set-group-ID where it means one (group execute
- * set), on the backing object of nodeid: what the kernel would have done. */
-static void kill_suidgid(uint64_t nodeid)
+void killpriv_clear(uint64_t nodeid)
 {
 	struct inode *in = itable_get(&kp_ctx->it, nodeid);
 	char proc[64];
@@ -35,16 +45,22 @@ static void kill_suidgid(uint64_t nodeid)
 	if (!in)
 		return;
 	procpath(proc, in->fd);
-	if (stat(proc, &st) < 0 || !S_ISREG(st.st_mode))
+	killpriv_mode_lock();
+	if (stat(proc, &st) < 0 || !S_ISREG(st.st_mode)) {
+		killpriv_mode_unlock();
 		return;
+	}
 	mode_t old = st.st_mode & 07777, mode = old & ~(mode_t)S_ISUID;
 	if ((old & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
 		mode &= ~(mode_t)S_ISGID;
+	int r = mode == old ? 0 : chmod(proc, mode);
+	int err = errno;
+	killpriv_mode_unlock();
 	if (mode == old)
 		return;
-	if (chmod(proc, mode) < 0)
+	if (r < 0)
 		log_err("cannot clear the set-user/group-ID bits of backing inode %llu: %s",
-			(unsigned long long)in->bino, strerror(errno));
+			(unsigned long long)in->bino, strerror(err));
 	/* the kernel's cached mode still has them */
 	fuse_lowlevel_notify_inval_inode(kp_ctx->se, nodeid, -1, 0);
 }
@@ -79,7 +95,7 @@ static void inspect(const uint8_t *buf, size_t n)
 			return;
 		memcpy(&wf, arg + offsetof(struct fuse_write_in, write_flags), sizeof(wf));
 		if (wf & FUSE_WRITE_KILL_SUIDGID)
-			kill_suidgid(h.nodeid);
+			killpriv_clear(h.nodeid);
 		return;
 	}
 	case FUSE_SETATTR: {
@@ -88,7 +104,7 @@ static void inspect(const uint8_t *buf, size_t n)
 			return;
 		memcpy(&valid, arg + offsetof(struct fuse_setattr_in, valid), sizeof(valid));
 		if (valid & FATTR_KILL_SUIDGID)
-			kill_suidgid(h.nodeid);
+			killpriv_clear(h.nodeid);
 		return;
 	}
 	case FUSE_OPEN: {
@@ -98,7 +114,7 @@ static void inspect(const uint8_t *buf, size_t n)
 			return;
 		memcpy(&of, arg + offsetof(struct fuse_open_in, open_flags), sizeof(of));
 		if (of & FUSE_OPEN_KILL_SUIDGID)
-			kill_suidgid(h.nodeid);
+			killpriv_clear(h.nodeid);
 		return;
 	}
 	default:

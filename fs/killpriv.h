@@ -21,6 +21,7 @@
 #define BYOKFS_FS_KILLPRIV_H
 
 #include <fuse_lowlevel.h>
+#include <stdint.h>
 
 struct fsctx;
 
@@ -30,5 +31,22 @@ int killpriv_install(struct fuse_session *se, struct fsctx *c);
 
 /* Whether the kernel accepted the flag (after INIT). */
 int killpriv_active(void);
+
+/*
+ * Clears set-user-ID, and set-group-ID where group execute is set (the
+ * FUSE protocol's rule; local filesystems since Linux 6.2 also clear a
+ * g+s g-x file for writers outside its group), on the backing object of
+ * nodeid. For requests without a kill flag that need it: fallocate by a
+ * caller other than root.
+ */
+void killpriv_clear(uint64_t nodeid);
+
+/*
+ * Held around every change of a backing object's mode (chmod in setattr,
+ * the clearing above), so that a clear's read-modify-write never undoes a
+ * chmod that ran in between. Another host's chmod is not covered.
+ */
+void killpriv_mode_lock(void);
+void killpriv_mode_unlock(void);
 
 #endif

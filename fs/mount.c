@@ -335,7 +335,7 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	}
 	mounted = 1;
 	if ((r = killpriv_install(se, c)) < 0)
-		log_info("FUSE_HANDLE_KILLPRIV_V2 not offered (%s): one GETXATTR per write", strerror(-r));
+		log_info("cannot put the kill-privileges layer under libfuse (%s): one GETXATTR per write", strerror(-r));
 	r = 0;
 	set_readahead(c->mountpoint, o->readahead_kb);
 	if (*ready_fd >= 0)

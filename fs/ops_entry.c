@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "crypto/seal.h"
+#include "fs/killpriv.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
 
@@ -234,10 +235,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		goto out;
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		procpath(proc, in->fd);
-		if (chmod(proc, attr->st_mode & 07777) < 0) {
-			r = -errno;
+		killpriv_mode_lock();
+		r = chmod(proc, attr->st_mode & 07777) < 0 ? -errno : 0;
+		killpriv_mode_unlock();
+		if (r < 0)
 			goto out;
-		}
 	}
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fs/io.h"
+#include "fs/killpriv.h"
 #include "fs/log.h"
 #include "fs/ops_int.h"
 
@@ -370,11 +371,15 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	struct fsctx *c = ctx_of(req);
 	struct fhandle *fh = (struct fhandle *)(uintptr_t)fi->fh;
 
-	(void)ino;
 	if (off < 0 || len <= 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	/* with KILLPRIV_V2 the kernel leaves this to us, and FALLOCATE carries
+	 * no kill flag: a caller other than root drops set-user/group-ID, as a
+	 * write would */
+	if (killpriv_active() && fuse_req_ctx(req)->uid != 0)
+		killpriv_clear(ino);
 	fuse_reply_err(req, -content_fallocate(c->vol, fh->fc, mode, (uint64_t)off, (uint64_t)len));
 }
 
