@@ -561,12 +561,36 @@ static const char *b64(struct aws_key *k, const uint8_t *bin, size_t len)
 				 sodium_base64_VARIANT_ORIGINAL);
 }
 
+/*
+ * Sends req (consumed; NULL: it could not be built) as the KMS action op,
+ * whose reply carries a CiphertextBlob and the key's ARN; the blob goes to
+ * blob, the ARN is learnt. The caller holds k->lock.
+ */
+static enum kms_status blob_call(struct aws_key *k, const char *op, json_t *req, uint8_t *blob,
+				 size_t *bloblen, struct kms_err *err)
+{
+	struct http_response resp;
+	char arn[AWS_ID_MAX + 1], why[160];
+	enum kms_status s;
+
+	if (!req)
+		return kms_fail(err, KMS_INVALID, "cannot build the AWS KMS %s request", op);
+	s = kms_call(k, op, req, &resp, err);
+	json_decref(req);
+	if (s != KMS_OK)
+		return s;
+	s = aws_parse_blob_reply(resp.body, resp.len, blob, bloblen, arn, sizeof(arn), why, sizeof(why));
+	http_response_wipe(k->http, &resp);
+	if (s != KMS_OK)
+		return kms_fail(err, s, "%s", why);
+	learn_arn(k, arn);
+	return KMS_OK;
+}
+
 static enum kms_status aws_wrap(void *state, const char *context, const uint8_t key[KMS_KEY_BYTES],
 				uint8_t *blob, size_t *bloblen, struct kms_err *err)
 {
 	struct aws_key *k = state;
-	struct http_response resp;
-	char arn[AWS_ID_MAX + 1], why[160];
 	enum kms_status s;
 	json_t *req;
 
@@ -574,21 +598,7 @@ static enum kms_status aws_wrap(void *state, const char *context, const uint8_t 
 	req = json_pack("{s:s, s:s, s:{s:s}}", "KeyId", call_key_id(k), "Plaintext",
 			b64(k, key, KMS_KEY_BYTES), "EncryptionContext", CONTEXT_KEY, context);
 	sodium_memzero(k->sec->b64, sizeof(k->sec->b64));
-	if (!req) {
-		s = kms_fail(err, KMS_INVALID, "cannot build the AWS KMS Encrypt request");
-		goto out;
-	}
-	s = kms_call(k, "Encrypt", req, &resp, err);
-	json_decref(req);
-	if (s != KMS_OK)
-		goto out;
-	s = aws_parse_blob_reply(resp.body, resp.len, blob, bloblen, arn, sizeof(arn), why, sizeof(why));
-	http_response_wipe(k->http, &resp);
-	if (s != KMS_OK)
-		kms_fail(err, s, "%s", why);
-	else
-		learn_arn(k, arn);
-out:
+	s = blob_call(k, "Encrypt", req, blob, bloblen, err);
 	pthread_mutex_unlock(&k->lock);
 	secmem_wipe_stack();
 	return s;
@@ -633,8 +643,6 @@ static enum kms_status aws_rewrap(void *state, const char *context, const uint8_
 				  size_t bloblen, uint8_t *newblob, size_t *newlen, struct kms_err *err)
 {
 	struct aws_key *k = state;
-	struct http_response resp;
-	char arn[AWS_ID_MAX + 1], why[160];
 	enum kms_status s;
 	json_t *req;
 
@@ -647,21 +655,7 @@ static enum kms_status aws_rewrap(void *state, const char *context, const uint8_
 			"SourceKeyId", call_key_id(k), "DestinationKeyId", call_key_id(k),
 			"SourceEncryptionContext", CONTEXT_KEY, context, "DestinationEncryptionContext",
 			CONTEXT_KEY, context);
-	if (!req) {
-		s = kms_fail(err, KMS_INVALID, "cannot build the AWS KMS ReEncrypt request");
-		goto out;
-	}
-	s = kms_call(k, "ReEncrypt", req, &resp, err);
-	json_decref(req);
-	if (s != KMS_OK)
-		goto out;
-	s = aws_parse_blob_reply(resp.body, resp.len, newblob, newlen, arn, sizeof(arn), why, sizeof(why));
-	http_response_wipe(k->http, &resp);
-	if (s != KMS_OK)
-		kms_fail(err, s, "%s", why);
-	else
-		learn_arn(k, arn);
-out:
+	s = blob_call(k, "ReEncrypt", req, newblob, newlen, err);
 	pthread_mutex_unlock(&k->lock);
 	secmem_wipe_stack();
 	return s;
