@@ -2,7 +2,6 @@
 /* byokfs revoke MOUNTPOINT: wipe every key of a mount now. */
 #include <jansson.h>
 #include <stdio.h>
-#include <sys/resource.h>
 
 #include "cli/cli.h"
 
@@ -29,11 +28,7 @@ int cmd_revoke(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
-	/* on a loaded machine, do not queue behind the readers being cut off
-	 * (allowed for root; otherwise no change) */
-	if (setpriority(PRIO_PROCESS, 0, -20) < 0) {
-		/* not permitted: run at the normal priority */
-	}
+	/* main() raised our priority before anything else (when allowed) */
 	code = cli_control(argv[1], "revoke", &reply);
 	if (code == EXIT_OK)
 		fprintf(stderr, "byokfs: '%s' revoked: keys wiped\n", argv[1]);

@@ -2,6 +2,7 @@
 /* byokfs: the command table and dispatcher (wireguard-tools style). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "crypto/secmem.h"
@@ -50,6 +51,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
+		/* revoke: on a machine loaded by the readers it cuts off, stop
+		 * queueing behind them before doing anything else (allowed for
+		 * root and CAP_SYS_NICE; otherwise no change) */
+		if (commands[i].fn == cmd_revoke && setpriority(PRIO_PROCESS, 0, -20) < 0) {
+			/* not permitted: run at the normal priority */
+		}
 		if (secmem_init() < 0) {
 			cli_error("cannot initialise libsodium");
 			return EXIT_ERROR;

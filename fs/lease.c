@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -301,11 +302,25 @@ static enum kms_status apply_ok(struct lease *l, const uint8_t *vkey, struct kms
 	return KMS_OK;
 }
 
+/*
+ * The lease threads act on a denial and enforce the deadline: on a machine
+ * busy with the very readers they must cut off, they must not wait their
+ * turn. Highest normal priority when allowed (root, CAP_SYS_NICE), as the
+ * control threads; otherwise as we are.
+ */
+static void lease_thread_priority(const char *name)
+{
+	pthread_setname_np(pthread_self(), name); /* as ps -L shows it */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), -20) < 0)
+		log_debug("%s thread keeps its priority: %s", name, strerror(errno));
+}
+
 static void *caller_main(void *arg)
 {
 	struct lease *l = arg;
 	uint8_t *vkey = secmem_alloc(KMS_KEY_BYTES);
 
+	lease_thread_priority("byokfs-renew");
 	pthread_mutex_lock(&l->lock);
 	while (!l->stop) {
 		if (!l->call_wanted) {
@@ -371,6 +386,7 @@ static void *timer_main(void *arg)
 	struct lease *l = arg;
 	int watch = -1;
 
+	lease_thread_priority("byokfs-lease");
 	pthread_mutex_lock(&l->lock);
 	while (!l->stop) {
 		if (l->polled != l->key) {

@@ -12,18 +12,27 @@
  *     -t MS       how long to wait for every reader to be cut off (default 10000)
  *     -e          COMMAND does not cut off by itself (e.g. rm of a key file):
  *                 the cut-off is measured from its start
+ *     -s          run COMMAND in a session of its own, as an operator's shell
+ *                 or a service is (with autogroup scheduling, the kernel
+ *                 shares the CPUs out between sessions first)
  *
  * A reader records the monotonic time before each read and whether it
  * returned data. After COMMAND returns (time R), every read *started* after
  * R must fail: one that returned data is a violation. Prints one JSON object:
- *   {"cmd_start":..,"cmd_end":..,"cmd_rc":..,"cutoff_ms":..,"violations":N,
+ *   {"cmd_start":..,"cmd_end":..,"cmd_ms":..,"cmd_rc":..,"cutoff_ms":..,"spawn_ms":..,
+ *    "majflt":..,"nvcsw":..,"nivcsw":..,"cpu_ms":..,"violations":N,
  *    "readers":[{"file":..,"errno":..,"last_ok_start":..,"first_fail":..},...],
  *    "appender":{"acked":N,"errno":..,"partial":BYTES}}
  * An appender cut off inside a write() that the kernel split into two
  * requests sees a short write: "errno" is "short write" and "partial" the
  * bytes of that line on disk; -A FILE then holds "ACKED PARTIAL".
  * cutoff_ms: from the start of COMMAND to the first failure of the last
- * reader. Exit 0 when every reader was cut off with no violation, 1 otherwise.
+ * reader. cmd_ms: how long COMMAND ran. spawn_ms: from the start of COMMAND to its child process first
+ * running (before exec). The rest says where a slow COMMAND spent its time
+ * (getrusage of the child): majflt, pages read back from disk; nvcsw, times
+ * it slept; nivcsw, times it was preempted while runnable; cpu_ms, the CPU
+ * time it used.
+ * Exit 0 when every reader was cut off with no violation, 1 otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -210,10 +220,10 @@ static const char *errname(int e)
 int main(int argc, char **argv)
 {
 	struct appender app = {0};
-	int wait_ms = 300, timeout_ms = 10000, opt, external = 0;
+	int wait_ms = 300, timeout_ms = 10000, opt, external = 0, own_session = 0;
 	struct sigaction sa = {.sa_handler = on_sigbus};
 
-	while ((opt = getopt(argc, argv, "r:m:a:A:w:t:e")) != -1) {
+	while ((opt = getopt(argc, argv, "r:m:a:A:w:t:es")) != -1) {
 		switch (opt) {
 		case 'r':
 		case 'm':
@@ -238,8 +248,11 @@ int main(int argc, char **argv)
 		case 'e':
 			external = 1;
 			break;
+		case 's':
+			own_session = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: revoke-harness [-r F]... [-m F] [-a F -A F] [-w MS] [-t MS] [-e] -- CMD...\n");
+			fprintf(stderr, "usage: revoke-harness [-r F]... [-m F] [-a F -A F] [-w MS] [-t MS] [-e] [-s] -- CMD...\n");
 			return 2;
 		}
 	}
@@ -265,17 +278,28 @@ int main(int argc, char **argv)
 		pthread_create(&app.t, NULL, append_main, &app);
 	usleep((useconds_t)wait_ms * 1000);
 
+	/* the child writes when it first ran here, before exec */
+	_Atomic double *child_ran = mmap(NULL, sizeof(*child_ran), PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (child_ran == MAP_FAILED)
+		return 2;
+	atomic_store(child_ran, 0);
 	double cmd_start = now();
 	pid_t pid = fork();
 	if (pid == 0) {
+		atomic_store(child_ran, now());
+		if (own_session)
+			setsid();
 		execvp(argv[optind], argv + optind);
 		_exit(127);
 	}
 	int status = 0;
-	waitpid(pid, &status, 0);
+	struct rusage ru = {0};
+	wait4(pid, &status, 0, &ru);
 	/* an external cut (rm of a key file) is noticed within the lease, so
 	 * reads started after the command may still succeed: no violations */
-	atomic_store(&cmd_end, external ? 1e18 : now());
+	double cmd_returned = now();
+	atomic_store(&cmd_end, external ? 1e18 : cmd_returned);
 
 	double deadline = now() + timeout_ms / 1000.0;
 	for (;;) {
@@ -304,10 +328,13 @@ int main(int argc, char **argv)
 	}
 	if (app.file)
 		pthread_join(app.t, NULL);
-	printf("{\"cmd_start\":%.6f,\"cmd_end\":%.6f,\"cmd_rc\":%d,\"cutoff_ms\":%.3f,\"violations\":%ld,"
-	       "\"all_cut_off\":%s,\"readers\":[",
-	       cmd_start, external ? cmd_start : atomic_load(&cmd_end), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-	       cut ? (last - cmd_start) * 1000 : -1.0, violations, cut ? "true" : "false");
+	printf("{\"cmd_start\":%.6f,\"cmd_end\":%.6f,\"cmd_ms\":%.3f,\"cmd_rc\":%d,\"cutoff_ms\":%.3f,\"spawn_ms\":%.3f,"
+	       "\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"cpu_ms\":%.3f,\"violations\":%ld,\"all_cut_off\":%s,\"readers\":[",
+	       cmd_start, external ? cmd_start : atomic_load(&cmd_end), (cmd_returned - cmd_start) * 1000, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+	       cut ? (last - cmd_start) * 1000 : -1.0, (atomic_load(child_ran) - cmd_start) * 1000, ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw,
+	       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3,
+	       violations,
+	       cut ? "true" : "false");
 	for (int i = 0; i < nreaders; i++)
 		printf("%s{\"file\":\"%s\",\"mmap\":%s,\"cut\":%s,\"errno\":\"%s\",\"ms_after_cmd\":%.3f,"
 		       "\"last_ok_start_ms\":%.3f,\"violations\":%ld}",
