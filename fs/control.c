@@ -155,9 +155,9 @@ static void *accept_main(void *arg)
 	/* a revocation must not wait behind the readers it cuts off: run the
 	 * control threads (they inherit this) at the highest normal priority
 	 * when allowed (root, CAP_SYS_NICE); otherwise as we are */
-	pthread_setname_np(pthread_self(), "byokfs-control"); /* as ps -L shows it */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), -20) < 0)
 		log_debug("control thread keeps its priority: %s", strerror(errno));
+	pthread_setname_np(pthread_self(), "byokfs-control"); /* as ps -L shows it; named once set */
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},

@@ -310,9 +310,9 @@ static enum kms_status apply_ok(struct lease *l, const uint8_t *vkey, struct kms
  */
 static void lease_thread_priority(const char *name)
 {
-	pthread_setname_np(pthread_self(), name); /* as ps -L shows it */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), -20) < 0)
 		log_debug("%s thread keeps its priority: %s", name, strerror(errno));
+	pthread_setname_np(pthread_self(), name); /* as ps -L shows it; named once set */
 }
 
 static void *caller_main(void *arg)

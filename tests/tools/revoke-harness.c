@@ -27,13 +27,15 @@
  * requests sees a short write: "errno" is "short write" and "partial" the
  * bytes of that line on disk; -A FILE then holds "ACKED PARTIAL".
  * cutoff_ms: from the start of COMMAND to the first failure of the last
- * reader. cmd_ms: how long COMMAND ran. spawn_ms: from the start of COMMAND to its child process first
- * running (before exec). The rest says where a slow COMMAND spent its time
- * (getrusage of the child): majflt, pages read back from disk; nvcsw, times
- * it slept; nivcsw, times it was preempted while runnable; cpu_ms, the CPU
- * time it used.
+ * reader. cmd_ms: how long COMMAND ran. spawn_ms: from the start of COMMAND
+ * to its child process first running (before exec, and before -s moves it
+ * to a session of its own). The rest says where a slow COMMAND spent its
+ * time (getrusage of the child): majflt, pages read back from disk; nvcsw,
+ * times it slept; nivcsw, times it was preempted while runnable; cpu_ms,
+ * the CPU time it used.
  * Exit 0 when every reader was cut off with no violation, 1 otherwise.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -278,16 +280,22 @@ int main(int argc, char **argv)
 		pthread_create(&app.t, NULL, append_main, &app);
 	usleep((useconds_t)wait_ms * 1000);
 
-	/* the child writes when it first ran here, before exec */
-	_Atomic double *child_ran = mmap(NULL, sizeof(*child_ran), PROT_READ | PROT_WRITE,
-					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	/* the child writes when it first ran here (ns), before exec: a
+	 * lock-free atomic, so it is safe between fork and exec */
+	static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "need a lock-free 64-bit atomic");
+	_Atomic long long *child_ran = mmap(NULL, sizeof(*child_ran), PROT_READ | PROT_WRITE,
+					    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (child_ran == MAP_FAILED)
 		return 2;
 	atomic_store(child_ran, 0);
 	double cmd_start = now();
 	pid_t pid = fork();
+	if (pid < 0) {
+		perror("revoke-harness: fork");
+		return 2;
+	}
 	if (pid == 0) {
-		atomic_store(child_ran, now());
+		atomic_store(child_ran, (long long)(now() * 1e9));
 		if (own_session)
 			setsid();
 		execvp(argv[optind], argv + optind);
@@ -331,7 +339,7 @@ int main(int argc, char **argv)
 	printf("{\"cmd_start\":%.6f,\"cmd_end\":%.6f,\"cmd_ms\":%.3f,\"cmd_rc\":%d,\"cutoff_ms\":%.3f,\"spawn_ms\":%.3f,"
 	       "\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"cpu_ms\":%.3f,\"violations\":%ld,\"all_cut_off\":%s,\"readers\":[",
 	       cmd_start, external ? cmd_start : atomic_load(&cmd_end), (cmd_returned - cmd_start) * 1000, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-	       cut ? (last - cmd_start) * 1000 : -1.0, (atomic_load(child_ran) - cmd_start) * 1000, ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw,
+	       cut ? (last - cmd_start) * 1000 : -1.0, (atomic_load(child_ran) / 1e9 - cmd_start) * 1000, ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw,
 	       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3,
 	       violations,
 	       cut ? "true" : "false");
