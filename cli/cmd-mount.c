@@ -44,6 +44,10 @@ static const char usage_text[] =
 	"                           1024; 0 = no bound: one descriptor each)\n"
 	"       readahead=KB        kernel readahead for the mount (default 1024;\n"
 	"                           root only; 0 keeps the kernel's 128)\n"
+	"       noxattr             no extended attributes (user.* ones stored earlier\n"
+	"                           are kept but hidden): the kernel then stops asking\n"
+	"                           for security.* and ACL attributes, which makes\n"
+	"                           ls -l and file creation faster (docs/PERFORMANCE.md)\n"
 	"       lease=SEC           how long the key may be used without the key\n"
 	"                           provider confirming it (default: byokfs.conf, else\n"
 	"                           5; at least 0.2);\n"
@@ -63,6 +67,10 @@ static int parse_o(char *list, struct fs_options *o)
 			o->read_only = 1;
 		else if (!strcmp(opt, "rw"))
 			o->read_only = 0;
+		else if (!strcmp(opt, "noxattr"))
+			o->no_xattr = 1;
+		else if (!strcmp(opt, "xattr"))
+			o->no_xattr = 0;
 		else if (!strncmp(opt, "entry_timeout=", 14)) {
 			o->entry_timeout = strtod(opt + 14, &end);
 			if (*end || o->entry_timeout < 0)

@@ -305,7 +305,8 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	ops.init = op_init;
 	ops_entry_register(&ops);
 	ops_file_register(&ops);
-	ops_xattr_register(&ops);
+	if (!o->no_xattr)
+		ops_xattr_register(&ops); /* else libfuse answers ENOSYS */
 
 	opt_escape(v->backing, esc, sizeof(esc));
 	snprintf(opts, sizeof(opts), "default_permissions,fsname=byokfs:%s,subtype=byokfs%s%s", esc,

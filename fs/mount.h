@@ -23,6 +23,8 @@ struct fs_options {
 	unsigned readahead_kb; /* kernel readahead for the mount (root only), 0 = kernel's */
 	size_t max_inodes;    /* inodes held before the least used are dropped; 0 = no bound */
 	int crypto_threads;   /* helpers splitting large requests' crypto; -1 = CPUs - 1 */
+	int no_xattr;         /* no extended attributes: every xattr request gets
+			       * ENOSYS, after which the kernel stops asking */
 };
 
 /*
