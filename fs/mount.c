@@ -287,11 +287,18 @@ int fs_serve(struct vol *v, const char *mountpoint, const struct fs_options *o,
 	raise_fd_limit(o->max_inodes ? 2 * o->max_inodes + 4096 : 1048576);
 	size_t max_inodes = o->max_inodes;
 	{
-		/* leave room under the descriptor limit for open files and bursts
-		 * the pruner has not caught up with yet */
+		/* leave room under the descriptor limit for open files (4096) and
+		 * for bursts the pruner has not caught up with yet (4096: a cold
+		 * ls -lR, find or read of 12,000 files overshoots max_inodes=2000
+		 * by under 50); under a low limit, half of what is left */
 		struct rlimit rl;
 		if (max_inodes && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-			size_t room = rl.rlim_cur > 8192 ? (size_t)(rl.rlim_cur - 4096) / 2 : 1024;
+			size_t lim = (size_t)rl.rlim_cur, room = 1024;
+			if (lim > 8192) {
+				room = (lim - 4096) / 2;
+				if (lim - 8192 > room)
+					room = lim - 8192;
+			}
 			if (max_inodes > room) {
 				log_info("holding at most %zu inodes (descriptor limit %llu)", room,
 					 (unsigned long long)rl.rlim_cur);
