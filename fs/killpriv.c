@@ -65,6 +65,19 @@ void killpriv_clear(uint64_t nodeid)
 	fuse_lowlevel_notify_inval_inode(kp_ctx->se, nodeid, -1, 0);
 }
 
+/* Clears set-ID bits if the request's 32-bit flag word at `off` has `flag`. */
+static void kill_if_flagged(uint64_t nodeid, const uint8_t *arg, size_t alen, size_t off,
+			    uint32_t flag)
+{
+	uint32_t v;
+
+	if (!atomic_load(&kp_active) || alen < off + sizeof(v))
+		return;
+	memcpy(&v, arg + off, sizeof(v));
+	if (v & flag)
+		killpriv_clear(nodeid);
+}
+
 /* Looks at a request before libfuse dispatches it. */
 static void inspect(const uint8_t *buf, size_t n)
 {
@@ -88,35 +101,18 @@ static void inspect(const uint8_t *buf, size_t n)
 		}
 		return;
 	}
-	case FUSE_WRITE: {
-		uint32_t wf;
-		if (!atomic_load(&kp_active) ||
-		    alen < offsetof(struct fuse_write_in, write_flags) + sizeof(wf))
-			return;
-		memcpy(&wf, arg + offsetof(struct fuse_write_in, write_flags), sizeof(wf));
-		if (wf & FUSE_WRITE_KILL_SUIDGID)
-			killpriv_clear(h.nodeid);
+	case FUSE_WRITE:
+		kill_if_flagged(h.nodeid, arg, alen, offsetof(struct fuse_write_in, write_flags),
+				FUSE_WRITE_KILL_SUIDGID);
 		return;
-	}
-	case FUSE_SETATTR: {
-		uint32_t valid;
-		if (!atomic_load(&kp_active) || alen < sizeof(valid))
-			return;
-		memcpy(&valid, arg + offsetof(struct fuse_setattr_in, valid), sizeof(valid));
-		if (valid & FATTR_KILL_SUIDGID)
-			killpriv_clear(h.nodeid);
+	case FUSE_SETATTR:
+		kill_if_flagged(h.nodeid, arg, alen, offsetof(struct fuse_setattr_in, valid),
+				FATTR_KILL_SUIDGID);
 		return;
-	}
-	case FUSE_OPEN: {
-		uint32_t of;
-		if (!atomic_load(&kp_active) ||
-		    alen < offsetof(struct fuse_open_in, open_flags) + sizeof(of))
-			return;
-		memcpy(&of, arg + offsetof(struct fuse_open_in, open_flags), sizeof(of));
-		if (of & FUSE_OPEN_KILL_SUIDGID)
-			killpriv_clear(h.nodeid);
+	case FUSE_OPEN:
+		kill_if_flagged(h.nodeid, arg, alen, offsetof(struct fuse_open_in, open_flags),
+				FUSE_OPEN_KILL_SUIDGID);
 		return;
-	}
 	default:
 		return;
 	}

@@ -32,6 +32,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 note() { echo "# $*"; }
 
+# Tests that act as another user: need_nobody skips unless they can,
+# as_nobody runs a command as nobody (uid and gid 65534, no groups).
+need_nobody() {
+  [[ $(id -u) -eq 0 ]] || skip "needs root to act as another user"
+  command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+}
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
 _cleanup() {
   local m
   cd / # a test that ends inside its mount must not keep it busy

@@ -5,9 +5,7 @@
 # creations, writes, renames and unlinks made through the first at once;
 # threads=1 serves concurrent clients (appenders and readers) correctly.
 . "$(dirname "$0")/../lib.sh"
-[[ $(id -u) -eq 0 ]] || skip "needs root to act as another user"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+need_nobody
 mkdir -p "$PLAIN"
 byokfs keygen "$KEY" 2>/dev/null
 byokfs init --key "local:$KEY" "$CIPHER" >/dev/null

@@ -7,9 +7,7 @@
 # unlink in root's 0755 directory, delete root's file in a sticky 1777
 # directory, chmod or chown root's files; can chmod their own.
 . "$(dirname "$0")/../lib.sh"
-[[ $(id -u) -eq 0 ]] || skip "needs root to act as another user"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+need_nobody
 byokfs keygen "$KEY" 2>/dev/null
 byokfs init --key "local:$KEY" "$CIPHER" >/dev/null
 MP=$(mktemp -d /tmp/byokfs-perms.XXXXXX); chmod 755 "$MP"; track_dir "$MP"

@@ -7,9 +7,7 @@
 # Root (CAP_FSETID) keeps them on write. A set-group-ID file without group
 # execute (a mandatory-locking marker, not a privilege) keeps its bit.
 . "$(dirname "$0")/../lib.sh"
-[[ $(id -u) -eq 0 ]] || skip "needs root to act as another user"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+need_nobody
 byokfs keygen "$KEY" 2>/dev/null
 byokfs init --key "local:$KEY" "$CIPHER" >/dev/null
 # the daemon's request trace (-d) shows the GETXATTR requests

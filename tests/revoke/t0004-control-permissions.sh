@@ -3,12 +3,10 @@
 # mount is not revoked by them. Commands for a path that is no byokfs mount
 # say so (exit 8). --help works for each command.
 . "$(dirname "$0")/../lib.sh"
-[[ $(id -u) -eq 0 ]] || skip "needs root to run a command as another user"
-command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+need_nobody
 vol_setup
 echo data > "$PLAIN/f"
 chmod 755 "$T"
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 for cmd in status revoke unlock; do
   out=$(as_nobody "$BYOKFS" $cmd "$PLAIN" 2>&1) && fail "$cmd as nobody succeeded: $out"
   rc=0; as_nobody "$BYOKFS" $cmd "$PLAIN" >/dev/null 2>&1 || rc=$?
