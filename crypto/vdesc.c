@@ -369,39 +369,97 @@ static int split_ok(const char *v, size_t j)
 	return v[j - 1] != ' ' && v[j] != ' ' && v[j] != ';' && v[j] != '#';
 }
 
+/* 1 if v may start a continuation line (or the value) at v[0] */
+static int starts_ok(const char *v)
+{
+	return v[0] != ' ' && v[0] != ';' && v[0] != '#';
+}
+
+/*
+ * The length of the next piece of v[i..n) on a line with room for `room`
+ * characters: the longest of at most CHUNK characters that ends at a clean
+ * split, else the shortest longer one, and only splits after which the
+ * rest can still be written (fits[]). 0 if there is none.
+ */
+static size_t next_piece(const char *v, size_t n, size_t i, size_t room, const unsigned char *fits)
+{
+	size_t t, max = n - i < room ? n - i : room;
+
+	if (max == n - i && max <= CHUNK)
+		return max;
+	for (t = max < CHUNK ? max : CHUNK; t >= 1; t--)
+		if (i + t == n || (split_ok(v, i + t) && fits[i + t]))
+			return t;
+	for (t = CHUNK + 1; t <= max; t++)
+		if (i + t == n || (split_ok(v, i + t) && fits[i + t]))
+			return t;
+	return 0;
+}
+
+/* fits[k] = 1 if v[k..n) can be written on continuation lines of `cont` characters */
+static void mark_fits(const char *v, size_t n, size_t cont, unsigned char *fits)
+{
+	fits[n] = 1;
+	for (size_t k = n; k-- > 0;) {
+		fits[k] = 0;
+		for (size_t t = 1; t <= cont && k + t <= n && !fits[k]; t++)
+			fits[k] = k + t == n || (split_ok(v, k + t) && fits[k + t]);
+	}
+}
+
 /*
  * Appends "name = value" with long values split on continuation lines:
- * chunks of at most CHUNK characters where a clean split exists, longer
- * ones where none does, as long as the line fits inih's buffer. -1 if a
- * value cannot be written so that it reads back the same.
+ * pieces of at most CHUNK characters where a clean split exists, longer
+ * ones, up to what inih reads whole, where none does. Every split is
+ * chosen so that the rest can still be written; a value whose first piece
+ * does not fit after "name = " starts on the next line, and continuation
+ * lines are indented by one space instead of two when only that leaves
+ * room, so that any value read from a descriptor can be written back. -1
+ * if a value cannot be written so that it reads back the same.
  */
 static int put_value(FILE *f, const char *name, const char *v)
 {
-	size_t n = strlen(v), i = 0;
-	size_t room = LINE_MAX_CHARS - strlen(name) - 3; /* "name = " */
+	size_t n = strlen(v), i = 0, t = 0, indent;
+	size_t first = LINE_MAX_CHARS - strlen(name) - 3; /* "name = " */
+	size_t cont = 0;
+	unsigned char *fits = malloc(n + 1);
+	int empty_first = 0;
 
+	if (!fits)
+		return -1;
+	for (indent = 2; indent >= 1; indent--) {
+		cont = LINE_MAX_CHARS - indent;
+		mark_fits(v, n, cont, fits);
+		t = next_piece(v, n, 0, first, fits);
+		if (t > 0 || n == 0)
+			break;
+		if (fits[0] && starts_ok(v)) {
+			empty_first = 1;
+			t = next_piece(v, n, 0, cont, fits);
+			break;
+		}
+	}
+	if (indent == 0) {
+		free(fits);
+		return -1;
+	}
 	fprintf(f, "%s = ", name);
+	if (empty_first)
+		fprintf(f, "\n%*s", (int)indent, "");
 	while (i < n) {
-		size_t take = n - i > CHUNK ? CHUNK : n - i;
-		if (i + take < n) {
-			size_t t = take;
-			while (t > 1 && !split_ok(v, i + t))
-				t--;
-			if (!split_ok(v, i + t)) {
-				for (t = take + 1; t < room && i + t < n && !split_ok(v, i + t); t++)
-					;
-				if (i + t < n && !split_ok(v, i + t))
-					return -1;
-			}
-			take = t;
+		if (t == 0) { /* cannot happen: fits[] promised a piece */
+			free(fits);
+			return -1;
 		}
 		if (i > 0)
-			fputs("\n  ", f);
-		fwrite(v + i, 1, take, f);
-		i += take;
-		room = LINE_MAX_CHARS - 2; /* continuation lines: "  " + chunk */
+			fprintf(f, "\n%*s", (int)indent, "");
+		fwrite(v + i, 1, t, f);
+		i += t;
+		if (i < n)
+			t = next_piece(v, n, i, cont, fits);
 	}
 	fputc('\n', f);
+	free(fits);
 	return 0;
 }
 

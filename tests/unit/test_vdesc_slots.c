@@ -106,11 +106,51 @@ static void test_set_copy_equal(void)
 	TEST_DONE();
 }
 
+/*
+ * Key ids the writer cannot cut every 64 characters: a long run of ';'
+ * (a continuation line cannot start with it) right after a space (nor end
+ * with one). Such a value still renders and parses back: on a line of
+ * its own when it does not fit after "key_id = ", with one space of
+ * indentation when two leave no room (a case found by fuzz_vdesc).
+ */
+static void test_unsplittable_key_ids(void)
+{
+	const uint8_t mk[BYOKFS_KEY_BYTES] = {7};
+	/* n: length of the ';' run after "+ m": 188 needs a line of its own
+	 * (191 > 190 after "key_id = "), 195 one space of indentation (198) */
+	const size_t runs[] = {40, 188, 195};
+	uint8_t blob[48] = {1};
+
+	TEST_START("key ids without a clean split every 64 characters render and parse back");
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		char id[400];
+		struct vdesc d, back;
+		size_t n = 0;
+		memcpy(id + n, "x+ m", 4);
+		n += 4;
+		memset(id + n, ';', runs[r]);
+		n += runs[r];
+		memcpy(id + n, "Omega", 6);
+		if (r > 0)
+			memmove(id, id + 1, strlen(id + 1) + 1); /* start with the run's "+ m" */
+		make(&d, mk, 1);
+		ASSERT_INT_EQ(vdesc_set_slot(&d.slots[0], "local", id, blob, sizeof(blob)), 0);
+		vdesc_seal(&d, mk);
+		roundtrip(&d, &back);
+		ASSERT_STR_EQ(back.slots[0].key_id, id);
+		ASSERT_INT_EQ(vdesc_verify(&back, mk), 0);
+		vdesc_release(&back);
+		vdesc_release(&d);
+	}
+	TEST_DONE();
+}
+
 int main(void)
 {
 	if (secmem_init() < 0)
 		return 1;
 	test_remove();
 	test_set_copy_equal();
+	test_unsplittable_key_ids();
 	UNIT_END();
 }
