@@ -14,8 +14,9 @@ UNIT = {
     "create": "file", "readsmall": "file", "ls_cold": "file", "ls_warm": "file", "rm": "file",
     "append1": "line", "append4": "line", "untar": "file", "tarc": "file",
 }
-# asynchronous: the caller does not wait for them
-ASYNC = {"RELEASE", "RELEASEDIR", "FORGET", "BATCH_FORGET", "INTERRUPT"}
+# asynchronous: the caller does not wait for them (FORGET and INTERRUPT
+# are not seen by the tracepoints at all)
+ASYNC = {"RELEASE", "RELEASEDIR"}
 
 
 def main():
@@ -33,7 +34,7 @@ def main():
             p = line.rstrip("\n").split("\t")
             if len(p) >= 2:
                 rows.append(p[0])
-                labels[p[0]] = p[1]
+                labels[p[0]] = p[1].replace("|", "\\|")  # a pipe would end the table cell
     # (fs, row) -> rep -> {op: (count, units, lat)}
     data = collections.defaultdict(lambda: collections.defaultdict(dict))
     lost = 0
@@ -74,7 +75,8 @@ def main():
                "`fuse:fuse_request_end`, only the measured mount's connection) "
                "from right before each measured command to right after it; "
                "median over the runs. Requests the caller waits for; in "
-               "brackets the asynchronous ones (RELEASE, FORGET, ...).")
+               "brackets the asynchronous RELEASE and RELEASEDIR. FORGET and "
+               "INTERRUPT take another path and are not counted.")
     out.append("")
     out.append("| workload | per | " + " | ".join(fss) + " |")
     out.append("| --- | --- | " + " | ".join("---:" for _ in fss) + " |")
@@ -100,7 +102,7 @@ def main():
             reps = data.get((fs, row))
             if not reps:
                 continue
-            ops = sorted({o for r in reps.values() for o in r},
+            ops = sorted({o for r in reps.values() for o in r if o != "-"},
                          key=lambda o: -(per_unit(fs, row, o) or 0))
             parts = []
             for o in ops:
@@ -110,7 +112,7 @@ def main():
                 lats = [r[o][2] for r in reps.values() if o in r and r[o][2] >= 0]
                 lat = f" ({statistics.median(lats):.0f})" if lats else ""
                 parts.append(f"{o} {fmt(c)}{lat}")
-            out.append(f"  - {fs}: " + ", ".join(parts))
+            out.append(f"  - {fs}: " + (", ".join(parts) if parts else "no requests"))
     if lost:
         out.append("")
         out.append(f"**Warning:** the trace buffer overran ({lost} events lost): "

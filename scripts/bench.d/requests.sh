@@ -3,50 +3,63 @@
 # filesystem, counted by the kernel itself (tracepoints fuse:fuse_request_send
 # and fuse:fuse_request_end), so every FUSE filesystem is measured the same
 # way, whatever its own logging. Sourced by scripts/bench; uses its TMPD,
-# RESULTS-style rows and say().
+# CUR_REP, CUR_FS and die().
 #
 # A step is traced from ensure_mounted (right before the measured command)
 # to req_stop (right after it); record() then files what was traced under
 # the row. Only requests of the measured mount's connection are counted.
+# FORGET and INTERRUPT reach the daemon by another path and are not seen.
+# The tracing happens in a trace instance of its own, so nothing of the
+# system-wide tracer (its buffer, clock, events) is touched.
 
-REQ_T=/sys/kernel/tracing
+REQ_T=""
 REQ_TSV=$TMPD/requests.tsv
-REQ_SAVED_CLOCK="" REQ_SAVED_KB="" REQ_CONN=""
 
 req_setup() {
-	[[ -d $REQ_T/events/fuse/fuse_request_send && -d $REQ_T/events/fuse/fuse_request_end ]] ||
-		die "--requests needs the kernel's fuse tracepoints ($REQ_T/events/fuse/fuse_request_{send,end}); this kernel ($(uname -r)) has none"
-	REQ_SAVED_CLOCK=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$REQ_T/trace_clock")
-	REQ_SAVED_KB=$(<"$REQ_T/buffer_size_kb")
+	local top=/sys/kernel/tracing
+	[[ -d $top/events/fuse/fuse_request_send && -d $top/events/fuse/fuse_request_end ]] ||
+		die "--requests needs the kernel's fuse tracepoints ($top/events/fuse/fuse_request_{send,end}); this kernel ($(uname -r)) has none"
+	REQ_T=$top/instances/byokfs-bench-$$
+	mkdir "$REQ_T" || die "--requests: cannot create the trace instance $REQ_T"
 	# per-CPU local clocks would skew a request sent on one CPU and ended on another
 	echo mono >"$REQ_T/trace_clock" || die "--requests: cannot set $REQ_T/trace_clock"
 	echo 65536 >"$REQ_T/buffer_size_kb" || die "--requests: cannot size the trace buffer"
+	echo 1 >"$REQ_T/tracing_on"
 	: >"$REQ_TSV"
 }
 
 req_restore() {
-	[[ -n $REQ_SAVED_CLOCK ]] || return 0
+	[[ -n $REQ_T && -d $REQ_T ]] || return 0
 	echo 0 >"$REQ_T/events/fuse/enable" 2>/dev/null
-	echo >"$REQ_T/trace" 2>/dev/null
-	echo "$REQ_SAVED_CLOCK" >"$REQ_T/trace_clock" 2>/dev/null
-	echo "$REQ_SAVED_KB" >"$REQ_T/buffer_size_kb" 2>/dev/null
-	REQ_SAVED_CLOCK=""
+	rmdir "$REQ_T" 2>/dev/null || say "bench: could not remove the trace instance $REQ_T"
+	REQ_T=""
 	return 0
 }
 
 req_start() { # mnt
 	((REQUESTS)) || return 0
-	# the connection is the mount's anonymous device (0:N): N
-	REQ_CONN=$(findmnt -n -o MAJ:MIN --mountpoint "$1" 2>/dev/null | head -1 | cut -d: -f2)
+	local mm
+	# the connection is the mount's device as the kernel encodes it: major << 20 | minor
+	mm=$(findmnt -n -o MAJ:MIN --mountpoint "$1" 2>/dev/null | head -1)
+	mm=${mm//[[:space:]]/} # findmnt pads the column
 	echo 0 >"$REQ_T/events/fuse/enable"
 	echo >"$REQ_T/trace"
-	echo "$REQ_CONN" >"$TMPD/req.conn"
+	rm -f "$TMPD/req.conn"
+	[[ $mm =~ ^[0-9]+:[0-9]+$ ]] || return 0
+	echo $(((${mm%%:*} << 20) | ${mm#*:})) >"$TMPD/req.conn"
 	echo 1 >"$REQ_T/events/fuse/enable"
 }
 
 req_stop() {
 	((REQUESTS)) || return 0
 	echo 0 >"$REQ_T/events/fuse/enable"
+}
+
+# the traced step failed: nothing to file
+req_drop() {
+	((REQUESTS)) || return 0
+	req_stop
+	rm -f "$TMPD/req.conn"
 }
 
 # req_harvest ROW UNITS: files the traced step's requests under ROW, per unit
@@ -76,6 +89,8 @@ req_harvest() {
 			delete sent[id]
 		}
 		END {
+			# one line even for a step without requests, so that it counts as 0
+			printf "%s\t%s\t%s\t-\t0\t%s\t-1\t%d\n", rep, fs, row, units, lost
 			for (op in n)
 				printf "%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%d\n", rep, fs, row, op, n[op], units,
 					done[op] ? 1e6 * sum[op] / done[op] : -1, lost
