@@ -375,25 +375,11 @@ static int starts_ok(const char *v)
 	return v[0] != ' ' && v[0] != ';' && v[0] != '#';
 }
 
-/*
- * The length of the next piece of v[i..n) on a line with room for `room`
- * characters: the longest of at most CHUNK characters that ends at a clean
- * split, else the shortest longer one, and only splits after which the
- * rest can still be written (fits[]). 0 if there is none.
- */
-static size_t next_piece(const char *v, size_t n, size_t i, size_t room, const unsigned char *fits)
+/* 1 if a piece may end before v[j]: at the end, or at a clean split after
+ * which the rest can still be written (fits[], see mark_fits) */
+static int piece_end_ok(const char *v, size_t n, size_t j, const unsigned char *fits)
 {
-	size_t t, max = n - i < room ? n - i : room;
-
-	if (max == n - i && max <= CHUNK)
-		return max;
-	for (t = max < CHUNK ? max : CHUNK; t >= 1; t--)
-		if (i + t == n || (split_ok(v, i + t) && fits[i + t]))
-			return t;
-	for (t = CHUNK + 1; t <= max; t++)
-		if (i + t == n || (split_ok(v, i + t) && fits[i + t]))
-			return t;
-	return 0;
+	return j == n || (split_ok(v, j) && fits[j]);
 }
 
 /* fits[k] = 1 if v[k..n) can be written on continuation lines of `cont` characters */
@@ -403,8 +389,28 @@ static void mark_fits(const char *v, size_t n, size_t cont, unsigned char *fits)
 	for (size_t k = n; k-- > 0;) {
 		fits[k] = 0;
 		for (size_t t = 1; t <= cont && k + t <= n && !fits[k]; t++)
-			fits[k] = k + t == n || (split_ok(v, k + t) && fits[k + t]);
+			fits[k] = piece_end_ok(v, n, k + t, fits);
 	}
+}
+
+/*
+ * The length of the next piece of v[i..n) on a line with room for `room`
+ * characters: the longest of at most CHUNK characters that may end there,
+ * else the shortest longer one. 0 if there is none.
+ */
+static size_t next_piece(const char *v, size_t n, size_t i, size_t room, const unsigned char *fits)
+{
+	size_t t, max = n - i < room ? n - i : room;
+
+	if (max == n - i && max <= CHUNK)
+		return max;
+	for (t = max < CHUNK ? max : CHUNK; t >= 1; t--)
+		if (piece_end_ok(v, n, i + t, fits))
+			return t;
+	for (t = CHUNK + 1; t <= max; t++)
+		if (piece_end_ok(v, n, i + t, fits))
+			return t;
+	return 0;
 }
 
 /*

@@ -123,16 +123,14 @@ static void test_unsplittable_key_ids(void)
 
 	TEST_START("key ids without a clean split every 64 characters render and parse back");
 	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		/* the first starts with "x", the others right with the run's "+ m" */
+		const char *head = r == 0 ? "x+ m" : "+ m";
 		char id[400];
 		struct vdesc d, back;
-		size_t n = 0;
-		memcpy(id + n, "x+ m", 4);
-		n += 4;
+		size_t n = strlen(head);
+		memcpy(id, head, n);
 		memset(id + n, ';', runs[r]);
-		n += runs[r];
-		memcpy(id + n, "Omega", 6);
-		if (r > 0)
-			memmove(id, id + 1, strlen(id + 1) + 1); /* start with the run's "+ m" */
+		memcpy(id + n + runs[r], "Omega", 6);
 		make(&d, mk, 1);
 		ASSERT_INT_EQ(vdesc_set_slot(&d.slots[0], "local", id, blob, sizeof(blob)), 0);
 		vdesc_seal(&d, mk);
